@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The C allocation family: malloc and friends forward to jemalloc's
+ * mallocx family and record each block (size, stack, birth, thread) in the
+ * block table. Also the shim's start-up: its private jemalloc arena for
+ * metadata, the table and the stack depot. Snapshots, threads and fork
+ * live in their own files.
+ *
+ * Blocks the shim cannot record in the table (allocated while the shim was
+ * starting, or by a signal handler that interrupted this thread inside the
+ * table) go to a small lock-free registry instead, so that their free is
+ * still recognised and a pointer heapcycle never returned is never handed
+ * to jemalloc.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <jemalloc/jemalloc.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "shim.h"
+
+/* Interposed names that glibc no longer declares. */
+void cfree(void *p);
+void *pvalloc(size_t size);
+
+struct shim_global shim_g;
+__thread struct shim_thread shim_tls SHIM_TLS;
+static _Atomic int shim_unwind_ready;
+
+/* ------------------------------------------------------------ metadata */
+
+static int meta_flags(void)
+{
+	return MALLOCX_ARENA(shim_g.arena) | MALLOCX_TCACHE_NONE;
+}
+
+static void *meta_alloc(size_t n)
+{
+	return mallocx(n ? n : 1, meta_flags());
+}
+
+static void *meta_realloc(void *p, size_t n)
+{
+	if (!p)
+		return meta_alloc(n);
+	return rallocx(p, n ? n : 1, meta_flags());
+}
+
+static void meta_free(void *p)
+{
+	if (p)
+		dallocx(p, MALLOCX_TCACHE_NONE);
+}
+
+static const struct hc_mem_ops shim_meta_ops = {
+	.alloc = meta_alloc,
+	.realloc = meta_realloc,
+	.free = meta_free,
+};
+
+/* ------------------------------------------------------------ untracked */
+
+#define SHIM_UNTRACKED_SLOTS 4096
+static _Atomic uintptr_t shim_untracked[SHIM_UNTRACKED_SLOTS];
+static _Atomic int shim_untracked_overflow;
+
+static void untracked_add(void *p)
+{
+	unsigned i;
+
+	for (i = 0; i < SHIM_UNTRACKED_SLOTS; i++) {
+		uintptr_t expect = 0;
+
+		if (atomic_compare_exchange_strong(&shim_untracked[i], &expect,
+						   (uintptr_t)p))
+			return;
+	}
+	atomic_store(&shim_untracked_overflow, 1);
+}
+
+static bool untracked_remove(void *p)
+{
+	unsigned i;
+
+	for (i = 0; i < SHIM_UNTRACKED_SLOTS; i++) {
+		uintptr_t expect = (uintptr_t)p;
+
+		if (atomic_load_explicit(&shim_untracked[i], memory_order_relaxed) == expect &&
+		    atomic_compare_exchange_strong(&shim_untracked[i], &expect, 0))
+			return true;
+	}
+	return false;
+}
+
+static bool untracked_has(void *p)
+{
+	unsigned i;
+
+	for (i = 0; i < SHIM_UNTRACKED_SLOTS; i++)
+		if (atomic_load_explicit(&shim_untracked[i], memory_order_relaxed) == (uintptr_t)p)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------ messages */
+
+void shim_say(const char *msg, uintptr_t value)
+{
+	char buf[256];
+	size_t n = 0, m = strlen(msg);
+	ssize_t r;
+
+	if (shim_g.opts.quiet && atomic_load(&shim_g.state) == SHIM_READY)
+		return;
+	if (m > 200)
+		m = 200;
+	memcpy(buf, "heapcycle: ", 11);
+	n = 11;
+	memcpy(buf + n, msg, m);
+	n += m;
+	if (value) {
+		buf[n++] = ' ';
+		buf[n++] = '0';
+		buf[n++] = 'x';
+		n += shim_fmt_u64(buf + n, value, 16);
+	}
+	buf[n++] = '\n';
+	do
+		r = write(STDERR_FILENO, buf, n);
+	while (r < 0 && errno == EINTR);
+}
+
+/* ------------------------------------------------------------ start-up */
+
+static int find_self_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t self = (uintptr_t)&find_self_cb;
+	int i;
+
+	(void)size;
+	(void)arg;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
+		    self >= lo && self < lo + ph->p_memsz) {
+			shim_g.self_start = lo;
+			shim_g.self_end = lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The first allocation may come from the dynamic loader before any
+ * constructor ran, so this part touches only jemalloc and our own
+ * statics; what needs libc initialised (environment, dlsym, atfork)
+ * waits for the constructor.
+ */
+bool shim_ensure_init(void)
+{
+	int expect = SHIM_UNINIT;
+	unsigned arena;
+	size_t sz = sizeof(arena);
+
+	if (HC_LIKELY(atomic_load_explicit(&shim_g.state, memory_order_acquire) == SHIM_READY))
+		return true;
+	if (!atomic_compare_exchange_strong(&shim_g.state, &expect, SHIM_INITIALIZING))
+		return atomic_load(&shim_g.state) == SHIM_READY;
+	hc_options_defaults(&shim_g.opts);
+	if (mallctl("arenas.create", &arena, &sz, NULL, 0) != 0) {
+		atomic_store(&shim_g.state, SHIM_DISABLED);
+		return false;
+	}
+	shim_g.arena = arena;
+	hc_mem_set_ops(&shim_meta_ops);
+	shim_g.table = hc_blocktable_new();
+	shim_g.depot = hc_stackdepot_new();
+	if (!shim_g.table || !shim_g.depot) {
+		atomic_store(&shim_g.state, SHIM_DISABLED);
+		return false;
+	}
+	shim_g.pid = (uint32_t)syscall(SYS_getpid);
+	shim_g.seq = 1;
+	atomic_store_explicit(&shim_g.state, SHIM_READY, memory_order_release);
+	return true;
+}
+
+static void shim_set_output(const char *pattern)
+{
+	size_t n = 0;
+
+	if (pattern[0] != '/') {
+		if (!getcwd(shim_g.output, sizeof(shim_g.output) - 2))
+			shim_g.output[0] = 0;
+		n = strlen(shim_g.output);
+		if (n && shim_g.output[n - 1] != '/')
+			shim_g.output[n++] = '/';
+	}
+	if (n + strlen(pattern) >= sizeof(shim_g.output)) {
+		shim_say("output path too long; using heapcycle.%p.hcs in /tmp", 0);
+		strcpy(shim_g.output, "/tmp/heapcycle.%p.hcs");
+		return;
+	}
+	strcpy(shim_g.output + n, pattern);
+}
+
+__attribute__((constructor(101))) static void shim_constructor(void)
+{
+	struct shim_thread *t = shim_enter();
+	const char *env;
+	struct hc_error err;
+	size_t (*get_tls)(size_t *, size_t *);
+
+	if (!shim_ensure_init())
+		goto out;
+	env = getenv("HEAPCYCLE_OPTIONS");
+	if (env && hc_options_parse(&shim_g.opts, env, &err) != HC_OK) {
+		char line[128];
+
+		strcpy(line, "HEAPCYCLE_OPTIONS: ");
+		strncat(line, err.what, sizeof(line) - strlen(line) - 1);
+		shim_say(line, 0);
+	}
+	if (shim_g.opts.stack_depth < 1)
+		shim_g.opts.stack_depth = 1;
+	if (shim_g.opts.stack_depth > HC_STACK_MAX_FRAMES)
+		shim_g.opts.stack_depth = HC_STACK_MAX_FRAMES;
+	shim_set_output(shim_g.opts.output);
+	dl_iterate_phdr(find_self_cb, NULL);
+	get_tls = (size_t (*)(size_t *, size_t *))dlsym(RTLD_NEXT, "_dl_get_tls_static_info");
+	if (get_tls) {
+		size_t size = 0, align = 0;
+
+		get_tls(&size, &align);
+		shim_g.static_tls_size = size;
+	}
+	shim_real_exit = (__typeof__(shim_real_exit))dlsym(RTLD_NEXT, "exit");
+	shim_real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+	/* The global cache takes a lock and blocks signals on every unwind;
+	 * a per-thread one does neither, and survives fork. */
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	shim_thread_init();
+	shim_fork_init();
+	atomic_store(&shim_unwind_ready, 1);
+out:
+	shim_leave(t);
+}
+
+/* ------------------------------------------------------------ recording */
+
+static uint32_t shim_capture_stack(void)
+{
+	void *pcs[HC_STACK_MAX_FRAMES + 16];
+	int n, skip = 0, want = shim_g.opts.stack_depth + 4;
+
+	n = unw_backtrace(pcs, want);
+	/* Trim our own frames: how many there are depends on inlining. */
+	while (skip < n && (uintptr_t)pcs[skip] >= shim_g.self_start &&
+	       (uintptr_t)pcs[skip] < shim_g.self_end)
+		skip++;
+	n -= skip;
+	if (n > shim_g.opts.stack_depth)
+		n = shim_g.opts.stack_depth;
+	if (n <= 0)
+		return HC_STACK_NONE;
+	return hc_stackdepot_put(shim_g.depot, (const uintptr_t *)(pcs + skip), (unsigned)n);
+}
+
+void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind)
+{
+	struct shim_thread *t = &shim_tls;
+	struct hc_block_rec rec;
+
+	if (!p)
+		return;
+	if (atomic_load_explicit(&shim_g.state, memory_order_acquire) != SHIM_READY ||
+	    t->in_table) {
+		untracked_add(p);
+		return;
+	}
+	rec.addr = (uintptr_t)p;
+	rec.size = size;
+	rec.seq = atomic_fetch_add_explicit(&shim_g.seq, 1, memory_order_relaxed);
+	rec.stack = HC_STACK_NONE;
+	/* Only the outermost call unwinds: allocations made by libunwind
+	 * itself, or by code we call, are recorded without a stack. */
+	if (t->depth == 1 && shim_g.opts.stacks &&
+	    atomic_load_explicit(&shim_unwind_ready, memory_order_relaxed))
+		rec.stack = shim_capture_stack();
+	rec.tid = t->tid ? t->tid : shim_gettid();
+	rec.kind = (uint8_t)kind;
+	rec.flags = 0;
+	rec.reserved = 0;
+	t->in_table++;
+	if (hc_blocktable_insert(shim_g.table, &rec) != HC_OK) {
+		t->in_table--;
+		atomic_store(&shim_g.degraded, 1);
+		untracked_add(p);
+		return;
+	}
+	t->in_table--;
+}
+
+static const char *kind_name(unsigned kind)
+{
+	switch (kind) {
+	case HC_ALLOC_NEW:
+		return "operator new";
+	case HC_ALLOC_NEW_ARRAY:
+		return "operator new[]";
+	default:
+		return "malloc";
+	}
+}
+
+bool shim_record_free(void *p, enum hc_alloc_kind kind, const char *what)
+{
+	struct shim_thread *t = &shim_tls;
+	struct hc_block_rec rec;
+	bool found;
+
+	if (atomic_load_explicit(&shim_g.state, memory_order_acquire) != SHIM_READY)
+		return untracked_remove(p) || atomic_load(&shim_untracked_overflow);
+	if (t->in_table) {
+		/* A signal handler interrupted this thread inside the table: we
+		 * cannot look the block up without deadlocking, and must not
+		 * free it while its record lives. Keeping it is the safe side. */
+		return false;
+	}
+	t->in_table++;
+	found = hc_blocktable_remove(shim_g.table, (uintptr_t)p, &rec);
+	t->in_table--;
+	if (found) {
+		if (rec.kind != kind) {
+			char msg[160];
+
+			atomic_fetch_add(&shim_g.mismatched_frees, 1);
+			strcpy(msg, "mismatched deallocation: block from ");
+			strcat(msg, kind_name(rec.kind));
+			strcat(msg, " released with ");
+			strcat(msg, what);
+			strcat(msg, " at");
+			shim_say(msg, (uintptr_t)p);
+		}
+		return true;
+	}
+	if (untracked_remove(p))
+		return true;
+	if (atomic_load(&shim_untracked_overflow))
+		return true;	/* cannot tell: forwarding is the lesser harm */
+	atomic_fetch_add(&shim_g.invalid_frees, 1);
+	{
+		char msg[128];
+
+		strcpy(msg, "invalid ");
+		strcat(msg, what);
+		strcat(msg, " (double free, or not allocated by heapcycle) of");
+		shim_say(msg, (uintptr_t)p);
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ entry points */
+
+void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind)
+{
+	struct shim_thread *t = shim_enter();
+	int flags = 0;
+	void *p;
+
+	if (HC_UNLIKELY(atomic_load_explicit(&shim_g.state, memory_order_acquire) != SHIM_READY))
+		shim_ensure_init();
+	if (align)
+		flags |= MALLOCX_ALIGN(align);
+	if (zero)
+		flags |= MALLOCX_ZERO;
+	/* mallocx(0) is undefined; malloc(0) must return a unique pointer. */
+	p = size > PTRDIFF_MAX ? NULL : mallocx(size ? size : 1, flags);
+	if (!p)
+		errno = ENOMEM;
+	else
+		shim_record_alloc(p, size, kind);
+	shim_leave(t);
+	return p;
+}
+
+void shim_free(void *p, enum hc_alloc_kind kind, const char *what)
+{
+	struct shim_thread *t;
+
+	if (!p)
+		return;
+	t = shim_enter();
+	/* Record first: once the block is back in jemalloc, another thread
+	 * may receive the same address and our record would describe it. */
+	if (shim_record_free(p, kind, what))
+		dallocx(p, 0);
+	shim_leave(t);
+}
+
+HC_EXPORT void *malloc(size_t size)
+{
+	return shim_alloc(size, 0, 0, HC_ALLOC_MALLOC);
+}
+
+HC_EXPORT void free(void *p)
+{
+	shim_free(p, HC_ALLOC_MALLOC, "free()");
+}
+
+HC_EXPORT void cfree(void *p)
+{
+	shim_free(p, HC_ALLOC_MALLOC, "free()");
+}
+
+HC_EXPORT void *calloc(size_t n, size_t size)
+{
+	size_t total;
+
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return shim_alloc(total, 0, 1, HC_ALLOC_MALLOC);
+}
+
+HC_EXPORT void *realloc(void *p, size_t size)
+{
+	struct shim_thread *t;
+	struct hc_block_rec old;
+	bool tracked = false;
+	void *q;
+
+	if (!p)
+		return shim_alloc(size, 0, 0, HC_ALLOC_MALLOC);
+	if (size == 0) {
+		/* glibc: realloc(p, 0) frees p and returns NULL. */
+		shim_free(p, HC_ALLOC_MALLOC, "realloc()");
+		return NULL;
+	}
+	if (size > PTRDIFF_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	t = shim_enter();
+	if (t->in_table) {
+		/* A signal handler inside our table: the old block cannot be
+		 * looked up or released safely, so it is kept and copied. */
+		q = mallocx(size, 0);
+		if (q) {
+			size_t old_size = sallocx(p, 0);
+
+			memcpy(q, p, old_size < size ? old_size : size);
+			untracked_add(q);
+		} else {
+			errno = ENOMEM;
+		}
+		shim_leave(t);
+		return q;
+	}
+	if (atomic_load_explicit(&shim_g.state, memory_order_acquire) == SHIM_READY) {
+		t->in_table++;
+		tracked = hc_blocktable_remove(shim_g.table, (uintptr_t)p, &old);
+		t->in_table--;
+	}
+	if (!tracked && !untracked_remove(p)) {
+		if (!atomic_load(&shim_untracked_overflow)) {
+			shim_say("invalid realloc() (freed, or not allocated by heapcycle) of",
+				 (uintptr_t)p);
+			atomic_fetch_add(&shim_g.invalid_frees, 1);
+			errno = EINVAL;
+			shim_leave(t);
+			return NULL;
+		}
+	}
+	q = rallocx(p, size, 0);
+	if (!q) {
+		/* The old block is untouched and still the program's. */
+		if (tracked) {
+			t->in_table++;
+			if (hc_blocktable_insert(shim_g.table, &old) != HC_OK)
+				atomic_store(&shim_g.degraded, 1);
+			t->in_table--;
+		} else {
+			untracked_add(p);
+		}
+		errno = ENOMEM;
+		shim_leave(t);
+		return NULL;
+	}
+	shim_record_alloc(q, size, tracked ? (enum hc_alloc_kind)old.kind : HC_ALLOC_MALLOC);
+	shim_leave(t);
+	return q;
+}
+
+HC_EXPORT void *reallocarray(void *p, size_t n, size_t size)
+{
+	size_t total;
+
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(p, total);
+}
+
+static bool power_of_two(size_t a)
+{
+	return a && !(a & (a - 1));
+}
+
+HC_EXPORT int posix_memalign(void **out, size_t align, size_t size)
+{
+	int saved = errno;
+	void *p;
+
+	if (!power_of_two(align) || align % sizeof(void *))
+		return EINVAL;
+	p = shim_alloc(size, align, 0, HC_ALLOC_MALLOC);
+	errno = saved;
+	if (!p)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+HC_EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+	/* glibc 2.36 rejects alignments that are not powers of two. */
+	if (!power_of_two(align)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return shim_alloc(size, align, 0, HC_ALLOC_MALLOC);
+}
+
+HC_EXPORT void *memalign(size_t align, size_t size)
+{
+	/* glibc rounds an odd alignment up to the next power of two. */
+	if (align > ((size_t)1 << (sizeof(size_t) * 8 - 2))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	{
+		size_t a = 1;
+
+		while (a < align)
+			a <<= 1;
+		align = a;
+	}
+	return shim_alloc(size, align, 0, HC_ALLOC_MALLOC);
+}
+
+HC_EXPORT void *valloc(size_t size)
+{
+	return shim_alloc(size, (size_t)sysconf(_SC_PAGESIZE), 0, HC_ALLOC_MALLOC);
+}
+
+HC_EXPORT void *pvalloc(size_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t rounded;
+
+	if (__builtin_add_overflow(size, page - 1, &rounded)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	rounded &= ~(page - 1);
+	return shim_alloc(rounded ? rounded : page, page, 0, HC_ALLOC_MALLOC);
+}
+
+HC_EXPORT size_t malloc_usable_size(void *p)
+{
+	struct shim_thread *t;
+	struct hc_block_rec rec;
+	bool known = false;
+
+	if (!p)
+		return 0;
+	t = shim_enter();
+	if (atomic_load(&shim_g.state) == SHIM_READY && !t->in_table) {
+		t->in_table++;
+		known = hc_blocktable_lookup(shim_g.table, (uintptr_t)p, &rec);
+		t->in_table--;
+	}
+	if (!known)
+		known = untracked_has(p);
+	shim_leave(t);
+	return known ? sallocx(p, 0) : 0;
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The snapshot: everything heapcycle knows about one process at one moment,
+ * in memory (struct hc_snapshot) and on disk (man/heapcycle-snapshot.5 is the
+ * format's specification). The shim fills a struct and writes it; the tools
+ * read it back. Writing never allocates; reading validates everything and
+ * fails with HC_ERR_FORMAT or HC_ERR_VERSION, never with a crash.
+ */
+#ifndef HC_SRC_SNAPSHOT_H
+#define HC_SRC_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hc.h"
+
+#define HC_SNAPSHOT_MAGIC "HCYCSNAP"	/* 8 bytes, no NUL on disk */
+#define HC_SNAPSHOT_VERSION 1u
+
+/* Limits the reader enforces before it allocates anything. */
+#define HC_SNAPSHOT_MAX_STRING (64u * 1024u)
+#define HC_SNAPSHOT_MAX_BUILD_ID 64u
+#define HC_SNAPSHOT_MAX_FRAMES 256u
+
+/* snapshot.flags */
+enum {
+	HC_SNAP_DEGRADED = 1u << 0,	  /* the shim ran out of memory: blocks may be missing */
+	HC_SNAP_ROOTS_INCOMPLETE = 1u << 1, /* a thread could not be stopped, or a root range was unreadable */
+	HC_SNAP_STACKS_OFF = 1u << 2,	  /* recorded without allocation stacks */
+};
+
+/* snapshot.reason: why the snapshot was taken */
+enum hc_snap_reason {
+	HC_REASON_EXIT = 1,		/* exit(), return from main, exit from any thread */
+	HC_REASON_UNDERSCORE_EXIT = 2,	/* _exit()/_Exit(): no atexit handlers ran */
+	HC_REASON_API = 3,		/* heapcycle_snapshot() */
+	HC_REASON_SIGNAL = 4,
+};
+
+/* block.flags */
+enum {
+	HC_BLOCK_FREED_MISMATCH = 1u << 0,	/* reserved for mismatch reports */
+};
+
+/* module.flags */
+enum {
+	HC_MODULE_UNLOADED = 1u << 0,	/* dlclose'd before the snapshot */
+	HC_MODULE_MAIN = 1u << 1,	/* the executable */
+};
+
+struct hc_module {
+	uint64_t bias;		/* load bias (dlpi_addr) */
+	uint64_t start, end;	/* [start, end) covered by its PT_LOAD segments */
+	uint32_t flags;
+	uint32_t build_id_len;	/* 0 when the module has none */
+	uint8_t build_id[HC_SNAPSHOT_MAX_BUILD_ID];
+	const char *path;	/* absolute when known; "" for the vdso etc. */
+};
+
+struct hc_stack {
+	uint32_t nframes;
+	const uint64_t *frames;	/* return addresses, innermost first */
+};
+
+struct hc_block {
+	uint64_t addr;
+	uint64_t size;		/* requested size */
+	uint64_t seq;		/* birth sequence */
+	uint32_t stack;		/* index into stacks[]; 0 = none */
+	uint32_t tid;
+	uint32_t root_refs;	/* words in roots pointing at addr exactly */
+	uint32_t root_interior_refs; /* words in roots pointing inside it */
+	uint8_t kind;		/* enum hc_alloc_kind (blocktable.h) */
+	uint8_t root_kind;	/* enum hc_root_kind of the first root ref, 0 if none */
+	uint16_t flags;
+};
+
+/* An ownership edge: a word at blocks[from].addr + from_offset points at
+ * blocks[to].addr + to_offset (to_offset 0: a start pointer). */
+struct hc_edge {
+	uint32_t from, to;
+	uint64_t from_offset;
+	uint64_t to_offset;
+};
+
+/* Kinds of root, for "still reachable from a global / a thread's stack". */
+enum hc_root_kind {
+	HC_ROOT_NONE = 0,
+	HC_ROOT_DATA = 1,	/* writable segment of a loaded object */
+	HC_ROOT_STACK = 2,	/* a thread's stack, from its stack pointer up */
+	HC_ROOT_REGISTERS = 3,
+	HC_ROOT_TLS = 4,
+	HC_ROOT_MMAP = 5,	/* anonymous mapping the program made */
+	HC_ROOT_KIND_COUNT
+};
+
+struct hc_snapshot {
+	uint32_t version;
+	uint32_t flags;
+	uint32_t pid, ppid;
+	uint32_t reason;	/* enum hc_snap_reason */
+	uint32_t nthreads;	/* threads whose roots were scanned */
+	uint64_t time_ns;	/* CLOCK_REALTIME when taken */
+	uint64_t metadata_bytes; /* the shim's own memory: table + depot */
+	const char *exe;	/* path of the executable */
+	const char *cmdline;	/* argv joined with spaces, may be truncated */
+
+	uint32_t nmodules;
+	const struct hc_module *modules;
+	uint32_t nstacks;	/* including the empty stack 0 */
+	const struct hc_stack *stacks;
+	uint64_t nblocks;
+	const struct hc_block *blocks;	/* sorted by addr, non-overlapping */
+	uint64_t nedges;
+	const struct hc_edge *edges;	/* sorted by (from, from_offset) */
+};
+
+/*
+ * Writes s to fd (the caller opened it). Does not allocate, uses only
+ * write(2) (retrying on EINTR), so the shim can call it with the world
+ * stopped. Returns HC_OK or HC_ERR_IO (errno set). AS-Safe.
+ */
+int hc_snapshot_write_fd(int fd, const struct hc_snapshot *s);
+
+/*
+ * Reads and validates a snapshot file. On success *out owns all its memory
+ * (release with hc_snapshot_free). On failure returns HC_ERR_IO,
+ * HC_ERR_FORMAT, HC_ERR_VERSION or HC_ERR_NOMEM with err filled in (offset
+ * and part of the file) and *out = NULL. Never trusts a count before it
+ * has checked it against the file size.
+ */
+int hc_snapshot_read_file(const char *path, struct hc_snapshot **out,
+			  struct hc_error *err);
+/* Same, from a buffer (the file's contents); does not keep buf. */
+int hc_snapshot_read_mem(const void *buf, size_t len, struct hc_snapshot **out,
+			 struct hc_error *err);
+void hc_snapshot_free(struct hc_snapshot *s);
+
+/* Returns the index of the module containing pc, or -1. Cannot fail. */
+int hc_snapshot_module_of(const struct hc_snapshot *s, uint64_t pc);
+
+#endif

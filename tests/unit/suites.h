@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* One Check suite per core module; main.c runs them all. */
+#ifndef HC_TESTS_UNIT_SUITES_H
+#define HC_TESTS_UNIT_SUITES_H
+
+#include <check.h>
+
+Suite *suite_snapshot(void);
+Suite *suite_stackdepot(void);
+Suite *suite_blocktable(void);
+Suite *suite_graph(void);
+Suite *suite_roots(void);
+Suite *suite_scan(void);
+Suite *suite_options(void);
+Suite *suite_report(void);
+
+#endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the parts of the heapcycle command share: the subcommands' entry
+ * points, command-line option parsing over options.def, error lines, and
+ * the step that reads, analyses and reports a list of snapshot files (used
+ * by both `run` and `report`). The core (src/) owns the snapshot format, the
+ * analysis and the report writers; this file owns only how the command
+ * drives them.
+ */
+#ifndef HC_TOOLS_TOOL_H
+#define HC_TOOLS_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hc.h"
+#include "options.h"
+
+/* Exit status for a usage error or a file the tool could not read. */
+#define HC_EXIT_USAGE 2
+/* Exit status when PROG cannot be found, and when it can but not run (sh). */
+#define HC_EXIT_NOTFOUND 127
+#define HC_EXIT_NOEXEC 126
+
+/*
+ * Prints "heapcycle: MESSAGE" and a newline on standard error. Cannot fail
+ * (a failing stderr is ignored).
+ */
+void hc_tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Prints "heapcycle: MESSAGE; try 'heapcycle --help'" on standard error and
+ * returns HC_EXIT_USAGE, so callers can write `return hc_tool_usage(...)`.
+ */
+int hc_tool_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints the whole --help text (commands and every option) to out. */
+void hc_tool_print_help(FILE *out);
+
+/*
+ * Loads the defaults and then HEAPCYCLE_OPTIONS from the environment into o,
+ * and sets *output_given when that string names a non-empty output. Returns
+ * HC_OK, or HC_ERR_ARG after printing one error line naming the bad item.
+ */
+int hc_tool_options_from_env(struct hc_options *o, bool *output_given);
+
+/*
+ * Parses the command-line option at argv[*i] into o: --name=value,
+ * --name value, a bare --flag or --no-flag for a bool ('_' may be spelled
+ * '-'), and -o PATH / -oPATH for --output when allow_short_o. On success
+ * advances *i past what it consumed, sets *output_given if the option was
+ * the output pattern, and returns HC_OK. Returns HC_ERR_ARG
+ * after printing one usage line naming the option (unknown, missing or bad
+ * value). The caller handles --help and "--" itself.
+ */
+int hc_tool_parse_option(struct hc_options *o, int argc, char **argv, int *i,
+			 bool allow_short_o, bool *output_given);
+
+/*
+ * Checks the options the tool itself acts on (format). Returns HC_OK, or
+ * HC_ERR_ARG after printing one usage line.
+ */
+int hc_tool_check_options(const struct hc_options *o);
+
+/* Totals of one reporting pass. */
+struct hc_tool_result {
+	size_t nread;		/* snapshots read and reported */
+	size_t nfailed;		/* files that could not be read or analysed */
+	uint64_t leaked_blocks;
+	uint64_t leaked_bytes;
+};
+
+/*
+ * Reads every file of paths[0..n), printing one error line per file that
+ * cannot be read or analysed (and going on with the others), then reports
+ * the good ones together to out in o->format, with colour when color.
+ * When is_api is not NULL, snapshots taken by heapcycle_snapshot() (reason
+ * api) are left out of the report and flagged in is_api[0..n) instead.
+ * Fills *res. Returns HC_OK, HC_ERR_NOMEM (nothing reported) or HC_ERR_IO
+ * (out failed); bad files are not an error of the call, they are counted
+ * in res->nfailed.
+ */
+int hc_tool_report_files(FILE *out, char *const *paths, size_t n,
+			 const struct hc_options *o, bool color, bool *is_api,
+			 struct hc_tool_result *res);
+
+/* Whether to colour a report written to fd: a terminal and no NO_COLOR. */
+bool hc_tool_want_color(int fd);
+
+/*
+ * `heapcycle run`: argv[0] is "run". o holds the options given so far (the
+ * environment's, and any before the command); output_given says whether
+ * one of them was the output pattern. Returns the exit status: PROG's own,
+ * 128 + signal, error_exitcode (--check), 126/127 when PROG cannot be run,
+ * or HC_EXIT_USAGE on a usage or set-up error (one line printed).
+ */
+int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv);
+
+/*
+ * `heapcycle report`: argv[0] is "report"; o as for hc_cmd_run. Returns
+ * 0, HC_EXIT_USAGE if a file could not be read or on a usage error, or
+ * error_exitcode with --check when a leak was found.
+ */
+int hc_cmd_report(struct hc_options *o, int argc, char **argv);
+
+#endif
