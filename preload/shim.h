@@ -61,6 +61,7 @@ struct shim_global {
 	_Atomic uint64_t mismatched_frees;
 	_Atomic int exit_snapshot_done;	/* per process (reset by fork) */
 	uintptr_t self_start, self_end;	/* the shim's own text, for stack trimming */
+	uintptr_t loader_start, loader_end; /* ld.so's text: its blocks are roots */
 	size_t static_tls_size;		/* from ld.so, 0 when unknown */
 	/* exit()/_exit() from some thread: its registers and stack pointer */
 	_Atomic uint32_t exit_tid;
@@ -77,11 +78,15 @@ extern pthread_mutex_t shim_mmap_lock;
 bool shim_ensure_init(void);
 /* Records a new block (p may be NULL: then nothing). Never fails: on OOM
  * the shim is marked degraded. */
-void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind);
+void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uintptr_t caller);
 /* Forgets p; returns false (and reports) when heapcycle never returned p,
  * in which case the caller must not hand p to jemalloc. */
 bool shim_record_free(void *p, enum hc_alloc_kind kind, const char *what);
-void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind);
+/* caller: the return address of the program's call, to tell the dynamic
+ * loader's own allocations from the program's. */
+void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
+		 uintptr_t caller);
+#define SHIM_CALLER ((uintptr_t)__builtin_return_address(0))
 void shim_free(void *p, enum hc_alloc_kind kind, const char *what);
 /* Writes a line to stderr (unless quiet) with write(2). AS-Safe. */
 void shim_say(const char *msg, uintptr_t value);

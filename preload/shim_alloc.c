@@ -18,6 +18,7 @@
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -161,6 +162,33 @@ static int find_self_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+/* ld.so's extent, from its own program headers at AT_BASE: usable before
+ * any constructor has run, unlike dl_iterate_phdr. */
+static void shim_find_loader(void)
+{
+	uintptr_t base = (uintptr_t)getauxval(AT_BASE);
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
+	const ElfW(Phdr) *ph;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	int i;
+
+	if (!base || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
+		return;
+	ph = (const ElfW(Phdr) *)(base + eh->e_phoff);
+	for (i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		if (base + ph[i].p_vaddr < lo)
+			lo = base + ph[i].p_vaddr;
+		if (base + ph[i].p_vaddr + ph[i].p_memsz > hi)
+			hi = base + ph[i].p_vaddr + ph[i].p_memsz;
+	}
+	if (hi > lo) {
+		shim_g.loader_start = lo;
+		shim_g.loader_end = hi;
+	}
+}
+
 /*
  * The first allocation may come from the dynamic loader before any
  * constructor ran, so this part touches only jemalloc and our own
@@ -192,6 +220,7 @@ bool shim_ensure_init(void)
 	}
 	shim_g.pid = (uint32_t)syscall(SYS_getpid);
 	shim_g.seq = 1;
+	shim_find_loader();
 	atomic_store_explicit(&shim_g.state, SHIM_READY, memory_order_release);
 	return true;
 }
@@ -277,7 +306,7 @@ static uint32_t shim_capture_stack(void)
 	return hc_stackdepot_put(shim_g.depot, (const uintptr_t *)(pcs + skip), (unsigned)n);
 }
 
-void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind)
+void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uintptr_t caller)
 {
 	struct shim_thread *t = &shim_tls;
 	struct hc_block_rec rec;
@@ -300,7 +329,8 @@ void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind)
 		rec.stack = shim_capture_stack();
 	rec.tid = t->tid ? t->tid : shim_gettid();
 	rec.kind = (uint8_t)kind;
-	rec.flags = 0;
+	rec.flags = caller >= shim_g.loader_start && caller < shim_g.loader_end ?
+		HC_BLOCK_LOADER : 0;
 	rec.reserved = 0;
 	t->in_table++;
 	if (hc_blocktable_insert(shim_g.table, &rec) != HC_OK) {
@@ -373,7 +403,8 @@ bool shim_record_free(void *p, enum hc_alloc_kind kind, const char *what)
 
 /* ------------------------------------------------------------ entry points */
 
-void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind)
+void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
+		 uintptr_t caller)
 {
 	struct shim_thread *t = shim_enter();
 	int flags = 0;
@@ -390,7 +421,7 @@ void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind)
 	if (!p)
 		errno = ENOMEM;
 	else
-		shim_record_alloc(p, size, kind);
+		shim_record_alloc(p, size, kind, caller);
 	shim_leave(t);
 	return p;
 }
@@ -411,7 +442,7 @@ void shim_free(void *p, enum hc_alloc_kind kind, const char *what)
 
 HC_EXPORT void *malloc(size_t size)
 {
-	return shim_alloc(size, 0, 0, HC_ALLOC_MALLOC);
+	return shim_alloc(size, 0, 0, HC_ALLOC_MALLOC, SHIM_CALLER);
 }
 
 HC_EXPORT void free(void *p)
@@ -432,7 +463,7 @@ HC_EXPORT void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return shim_alloc(total, 0, 1, HC_ALLOC_MALLOC);
+	return shim_alloc(total, 0, 1, HC_ALLOC_MALLOC, SHIM_CALLER);
 }
 
 HC_EXPORT void *realloc(void *p, size_t size)
@@ -443,7 +474,7 @@ HC_EXPORT void *realloc(void *p, size_t size)
 	void *q;
 
 	if (!p)
-		return shim_alloc(size, 0, 0, HC_ALLOC_MALLOC);
+		return shim_alloc(size, 0, 0, HC_ALLOC_MALLOC, SHIM_CALLER);
 	if (size == 0) {
 		/* glibc: realloc(p, 0) frees p and returns NULL. */
 		shim_free(p, HC_ALLOC_MALLOC, "realloc()");
@@ -499,7 +530,8 @@ HC_EXPORT void *realloc(void *p, size_t size)
 		shim_leave(t);
 		return NULL;
 	}
-	shim_record_alloc(q, size, tracked ? (enum hc_alloc_kind)old.kind : HC_ALLOC_MALLOC);
+	shim_record_alloc(q, size, tracked ? (enum hc_alloc_kind)old.kind : HC_ALLOC_MALLOC,
+			  SHIM_CALLER);
 	shim_leave(t);
 	return q;
 }
@@ -527,7 +559,7 @@ HC_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 
 	if (!power_of_two(align) || align % sizeof(void *))
 		return EINVAL;
-	p = shim_alloc(size, align, 0, HC_ALLOC_MALLOC);
+	p = shim_alloc(size, align, 0, HC_ALLOC_MALLOC, SHIM_CALLER);
 	errno = saved;
 	if (!p)
 		return ENOMEM;
@@ -542,7 +574,7 @@ HC_EXPORT void *aligned_alloc(size_t align, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	return shim_alloc(size, align, 0, HC_ALLOC_MALLOC);
+	return shim_alloc(size, align, 0, HC_ALLOC_MALLOC, SHIM_CALLER);
 }
 
 HC_EXPORT void *memalign(size_t align, size_t size)
@@ -559,12 +591,12 @@ HC_EXPORT void *memalign(size_t align, size_t size)
 			a <<= 1;
 		align = a;
 	}
-	return shim_alloc(size, align, 0, HC_ALLOC_MALLOC);
+	return shim_alloc(size, align, 0, HC_ALLOC_MALLOC, SHIM_CALLER);
 }
 
 HC_EXPORT void *valloc(size_t size)
 {
-	return shim_alloc(size, (size_t)sysconf(_SC_PAGESIZE), 0, HC_ALLOC_MALLOC);
+	return shim_alloc(size, (size_t)sysconf(_SC_PAGESIZE), 0, HC_ALLOC_MALLOC, SHIM_CALLER);
 }
 
 HC_EXPORT void *pvalloc(size_t size)
@@ -577,7 +609,7 @@ HC_EXPORT void *pvalloc(size_t size)
 		return NULL;
 	}
 	rounded &= ~(page - 1);
-	return shim_alloc(rounded ? rounded : page, page, 0, HC_ALLOC_MALLOC);
+	return shim_alloc(rounded ? rounded : page, page, 0, HC_ALLOC_MALLOC, SHIM_CALLER);
 }
 
 HC_EXPORT size_t malloc_usable_size(void *p)

@@ -39,7 +39,7 @@ static bool shim_claim_exit_snapshot(void)
 	       atomic_compare_exchange_strong(&shim_g.exit_snapshot_done, &expect, 1);
 }
 
-int heapcycle_snapshot(const char *path)
+HC_EXPORT int heapcycle_snapshot(const char *path)
 {
 	struct shim_regs regs;
 	uintptr_t sp;

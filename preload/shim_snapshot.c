@@ -245,6 +245,7 @@ static int copy_block_cb(const struct hc_block_rec *rec, void *argv)
 	b->stack = rec->stack;
 	b->tid = rec->tid;
 	b->kind = rec->kind;
+	b->flags = rec->flags;
 	return 0;
 }
 

@@ -32,6 +32,17 @@ static bool collect_start_edge(const struct hc_snapshot *s,
 }
 
 /*
+ * Blocks the dynamic loader allocated (a thread's dtv, dynamic TLS, link
+ * maps) are held from places no scan sees whole: glibc points one word into
+ * a dtv, and keeps the dtv of an exited thread with its cached stack.
+ * LeakSanitizer treats them as reachable too; they count as one root.
+ */
+static uint64_t collect_loader_root(const struct hc_block *b)
+{
+	return (b->flags & HC_BLOCK_LOADER) ? 1 : 0;
+}
+
+/*
  * Root words pointing at block b's start. The scan counts a root word
  * pointing at a new[] block's cookie offset as interior, and the snapshot
  * keeps no offset for root words, so for HC_ALLOC_NEW_ARRAY blocks every
@@ -40,7 +51,7 @@ static bool collect_start_edge(const struct hc_snapshot *s,
  */
 static uint64_t collect_start_roots(const struct hc_block *b)
 {
-	uint64_t n = b->root_refs;
+	uint64_t n = b->root_refs + collect_loader_root(b);
 
 	if (b->kind == HC_ALLOC_NEW_ARRAY)
 		n += b->root_interior_refs;
@@ -65,7 +76,7 @@ static void collect_pass(const struct hc_graph *g, const struct hc_snapshot *s,
 		const struct hc_block *b = &s->blocks[i];
 
 		gc_refs[i] = interior ?
-			(uint64_t)b->root_refs + b->root_interior_refs :
+			(uint64_t)b->root_refs + b->root_interior_refs + collect_loader_root(b) :
 			collect_start_roots(b);
 	}
 	for (i = 0; i < g->nedges; i++) {

@@ -40,6 +40,7 @@ enum hc_snap_reason {
 /* block.flags */
 enum {
 	HC_BLOCK_FREED_MISMATCH = 1u << 0,	/* reserved for mismatch reports */
+	HC_BLOCK_LOADER = 1u << 1,	/* allocated by the dynamic loader: a root */
 };
 
 /* module.flags */

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include "suites.h"
 #include "hc.h"
@@ -376,12 +378,14 @@ static void *blocked_insert_main(void *arg)
 	return NULL;
 }
 
-START_TEST(test_blocktable_lock_all_blocks_writers_until_unlock)
+START_TEST(test_blocktable_lock_all_blocks_writers_and_survives_fork)
 {
 	struct hc_blocktable *t = hc_blocktable_new();
 	struct blocked b = { t, 0 };
 	struct timespec ts = { 0, 50 * 1000 * 1000 };
 	pthread_t th;
+	pid_t pid;
+	int status;
 
 	ck_assert_ptr_nonnull(t);
 	hc_blocktable_lock_all(t);
@@ -393,10 +397,28 @@ START_TEST(test_blocktable_lock_all_blocks_writers_until_unlock)
 	pthread_join(th, NULL);
 	ck_assert_int_eq(b.done, 1);
 	ck_assert_uint_eq(hc_blocktable_count(t), 1);
-	/* Locks are usable again after a cycle and after a re-init. */
+	/* As around fork(): the child inherits every lock held, re-inits
+	 * them, and can use the table; the parent unlocks. */
 	hc_blocktable_lock_all(t);
-	hc_blocktable_reinit_locks_after_fork(t);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct hc_block_rec r = rec_of(78);
+		int ok;
+
+		hc_blocktable_reinit_locks_after_fork(t);
+		ok = hc_blocktable_remove(t, addr_of(77), NULL) &&
+		     hc_blocktable_insert(t, &r) == HC_OK &&
+		     hc_blocktable_count(t) == 1;
+		_exit(ok ? 0 : 1);
+	}
+	hc_blocktable_unlock_all(t);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	/* The child's changes stay in the child. */
 	ck_assert(hc_blocktable_remove(t, addr_of(77), NULL));
+	ck_assert(!hc_blocktable_lookup(t, addr_of(78), NULL));
 	ck_assert_uint_eq(hc_blocktable_count(t), 0);
 	hc_blocktable_free(t);
 }
@@ -481,7 +503,7 @@ Suite *suite_blocktable(void)
 	tcase_add_test(tc, test_blocktable_churn_matches_a_reference);
 	tcase_add_test(tc, test_blocktable_four_threads_churn_disjoint_addresses);
 	tcase_add_test(tc, test_blocktable_foreach_locked_visits_each_once);
-	tcase_add_test(tc, test_blocktable_lock_all_blocks_writers_until_unlock);
+	tcase_add_test(tc, test_blocktable_lock_all_blocks_writers_and_survives_fork);
 	tcase_add_test(tc, test_blocktable_cannot_grow_keeps_records);
 	suite_add_tcase(s, tc);
 	return s;
