@@ -34,6 +34,8 @@ struct hc_leak_group {
 	uint64_t blocks;
 	uint64_t bytes;
 	uint64_t first_block;	/* index of one member (lowest seq), for examples */
+	const char *suppressed_by; /* name of the suppression that matched, or NULL
+				    * (set by hc_suppress_apply, suppress.h) */
 };
 
 /* A leaked strongly connected component with two or more members, or one
@@ -47,6 +49,7 @@ struct hc_cycle {
 	uint64_t retained_bytes;	/* members plus what only the cycle keeps alive */
 	uint64_t retained_blocks;
 	bool is_root;			/* no leaked block outside the cycle points at it */
+	const char *suppressed_by;	/* as in hc_leak_group */
 };
 
 struct hc_class_total {
@@ -59,6 +62,8 @@ struct hc_analysis {
 	uint8_t *block_class;		/* enum hc_leak_class per block */
 	uint32_t *block_cycle;		/* cycle index + 1 per block, 0 when in none */
 	struct hc_class_total totals[HC_CLASS_COUNT];
+	struct hc_class_total suppressed; /* leaked blocks whose group is suppressed
+					   * (still counted in totals) */
 	uint64_t ngroups;
 	struct hc_leak_group *groups;	/* leaks only (no REACHABLE), bytes descending */
 	uint32_t ncycles;

@@ -36,6 +36,15 @@ int hc_report_text(FILE *out, const struct hc_report_input *in, size_t n,
 int hc_report_json(FILE *out, const struct hc_report_input *in, size_t n,
 		   const struct hc_report_opts *opts);
 
+typedef int (*hc_report_fn)(FILE *out, const struct hc_report_input *in, size_t n,
+			    const struct hc_report_opts *opts);
+
+/* Returns the writer of a format ("text", "json", ...), or NULL when the
+ * name is unknown. Cannot fail. */
+hc_report_fn hc_report_find(const char *format);
+/* The known format names, comma separated, for messages. Cannot fail. */
+const char *hc_report_format_names(void);
+
 /* Sums the leaked (not reachable) blocks and bytes over all inputs. */
 void hc_report_leak_totals(const struct hc_report_input *in, size_t n,
 			   uint64_t *blocks, uint64_t *bytes);

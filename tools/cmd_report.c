@@ -118,10 +118,7 @@ int hc_tool_report_files(FILE *out, char *const *paths, size_t n,
 	if (nin == 0)
 		goto out;
 	hc_report_leak_totals(in, nin, &res->leaked_blocks, &res->leaked_bytes);
-	if (!strcmp(o->format, "json"))
-		rc = hc_report_json(out, in, nin, &ropts);
-	else
-		rc = hc_report_text(out, in, nin, &ropts);
+	rc = hc_report_find(o->format)(out, in, nin, &ropts);
 	if (rc == HC_OK && fflush(out) != 0)
 		rc = HC_ERR_IO;
 	if (rc != HC_OK)

@@ -16,6 +16,7 @@
 
 #include "hc.h"
 #include "options.h"
+#include "report.h"
 #include "tool.h"
 
 #define HC_TOOL_NAME_MAX 64
@@ -182,8 +183,9 @@ out:
 
 int hc_tool_check_options(const struct hc_options *o)
 {
-	if (strcmp(o->format, "text") && strcmp(o->format, "json")) {
-		hc_tool_usage("unknown report format '%s' (text or json)", o->format);
+	if (!hc_report_find(o->format)) {
+		hc_tool_usage("unknown report format '%s' (%s)", o->format,
+			      hc_report_format_names());
 		return HC_ERR_ARG;
 	}
 	return HC_OK;

@@ -13,5 +13,7 @@ Suite *suite_roots(void);
 Suite *suite_scan(void);
 Suite *suite_options(void);
 Suite *suite_report(void);
+Suite *suite_suppress(void);
+Suite *suite_formats(void);
 
 #endif

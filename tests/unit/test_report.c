@@ -218,9 +218,9 @@ static void fx_init(struct fx *f)
 	f->block_class[3] = HC_CLASS_POSSIBLE;
 	f->block_class[4] = HC_CLASS_REACHABLE;
 	f->block_cycle[1] = f->block_cycle[2] = 1;
-	f->groups[0] = (struct hc_leak_group){ HC_CLASS_CYCLE, 2, 2, 96, 1 };
-	f->groups[1] = (struct hc_leak_group){ HC_CLASS_DIRECT, 1, 1, 40, 0 };
-	f->groups[2] = (struct hc_leak_group){ HC_CLASS_POSSIBLE, 3, 1, 24, 3 };
+	f->groups[0] = (struct hc_leak_group){ HC_CLASS_CYCLE, 2, 2, 96, 1, NULL };
+	f->groups[1] = (struct hc_leak_group){ HC_CLASS_DIRECT, 1, 1, 40, 0, NULL };
+	f->groups[2] = (struct hc_leak_group){ HC_CLASS_POSSIBLE, 3, 1, 24, 3, NULL };
 	f->members[0] = 1;
 	f->members[1] = 2;
 	f->cycle_edges[0] = 0;
