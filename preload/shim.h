@@ -64,6 +64,7 @@ struct shim_global {
 	uintptr_t loader_start, loader_end; /* ld.so's text: its blocks are roots */
 	size_t static_tls_size;		/* from ld.so, 0 when unknown */
 	/* exit()/_exit() from some thread: its registers and stack pointer */
+	_Atomic uint32_t helper_tid;	/* our snapshot thread: never stopped */
 	_Atomic uint32_t exit_tid;
 	uintptr_t exit_sp;
 	struct shim_regs exit_regs;
@@ -148,6 +149,10 @@ void shim_regs_add_slice(struct shim_regs *r, uintptr_t lo, uintptr_t hi);
 		shim_regs_add_slice((regs), inner_, *(sp_out));               \
 	} while (0)
 void shim_thread_init(void);
+
+/* shim_periodic.c: starts the snapshot thread when snapshot_signal or
+ * snapshot_interval is set. Called once, from the constructor. */
+void shim_periodic_init(void);
 
 /* shim_fork.c */
 void shim_fork_init(void);

@@ -43,22 +43,52 @@ static int meta_flags(void)
 	return MALLOCX_ARENA(shim_g.arena) | MALLOCX_TCACHE_NONE;
 }
 
-static void *meta_alloc(size_t n)
+/* Bytes the shim holds for itself, for the metadata_limit_kb option. */
+static _Atomic uint64_t shim_meta_bytes;
+
+static bool meta_over_limit(size_t more)
 {
-	return mallocx(n ? n : 1, meta_flags());
+	uint64_t limit = (uint64_t)shim_g.opts.metadata_limit_kb * 1024;
+
+	return limit && atomic_load_explicit(&shim_meta_bytes, memory_order_relaxed) + more > limit;
 }
 
-static void *meta_realloc(void *p, size_t n)
+static void *meta_alloc(size_t n)
 {
-	if (!p)
-		return meta_alloc(n);
-	return rallocx(p, n ? n : 1, meta_flags());
+	void *p;
+
+	if (meta_over_limit(n))
+		return NULL;
+	p = mallocx(n ? n : 1, meta_flags());
+	if (p)
+		atomic_fetch_add_explicit(&shim_meta_bytes, sallocx(p, 0), memory_order_relaxed);
+	return p;
 }
 
 static void meta_free(void *p)
 {
-	if (p)
+	if (p) {
+		atomic_fetch_sub_explicit(&shim_meta_bytes, sallocx(p, 0), memory_order_relaxed);
 		dallocx(p, MALLOCX_TCACHE_NONE);
+	}
+}
+
+static void *meta_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (!p)
+		return meta_alloc(n);
+	old = sallocx(p, 0);
+	if (n > old && meta_over_limit(n - old))
+		return NULL;
+	q = rallocx(p, n ? n : 1, meta_flags());
+	if (q) {
+		atomic_fetch_sub_explicit(&shim_meta_bytes, old, memory_order_relaxed);
+		atomic_fetch_add_explicit(&shim_meta_bytes, sallocx(q, 0), memory_order_relaxed);
+	}
+	return q;
 }
 
 static const struct hc_mem_ops shim_meta_ops = {
@@ -206,6 +236,12 @@ bool shim_ensure_init(void)
 	if (!atomic_compare_exchange_strong(&shim_g.state, &expect, SHIM_INITIALIZING))
 		return atomic_load(&shim_g.state) == SHIM_READY;
 	hc_options_defaults(&shim_g.opts);
+	/* A setuid or otherwise secure process (ld.so normally refuses to
+	 * preload us there): record nothing, write no file, only forward. */
+	if (getauxval(AT_SECURE)) {
+		atomic_store(&shim_g.state, SHIM_DISABLED);
+		return false;
+	}
 	if (mallctl("arenas.create", &arena, &sz, NULL, 0) != 0) {
 		atomic_store(&shim_g.state, SHIM_DISABLED);
 		return false;
@@ -282,6 +318,7 @@ __attribute__((constructor(101))) static void shim_constructor(void)
 	shim_thread_init();
 	shim_fork_init();
 	atomic_store(&shim_unwind_ready, 1);
+	shim_periodic_init();
 out:
 	shim_leave(t);
 }
@@ -315,7 +352,8 @@ void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uintptr_t 
 		return;
 	if (atomic_load_explicit(&shim_g.state, memory_order_acquire) != SHIM_READY ||
 	    t->in_table) {
-		untracked_add(p);
+		if (atomic_load(&shim_g.state) != SHIM_DISABLED)
+			untracked_add(p);
 		return;
 	}
 	rec.addr = (uintptr_t)p;
@@ -360,8 +398,16 @@ bool shim_record_free(void *p, enum hc_alloc_kind kind, const char *what)
 	struct hc_block_rec rec;
 	bool found;
 
-	if (atomic_load_explicit(&shim_g.state, memory_order_acquire) != SHIM_READY)
+	switch (atomic_load_explicit(&shim_g.state, memory_order_acquire)) {
+	case SHIM_READY:
+		break;
+	case SHIM_DISABLED:
+		/* Every block came from jemalloc: forward, whether recorded or not. */
+		untracked_remove(p);
+		return true;
+	default:
 		return untracked_remove(p) || atomic_load(&shim_untracked_overflow);
+	}
 	if (t->in_table) {
 		/* A signal handler interrupted this thread inside the table: we
 		 * cannot look the block up without deadlocking, and must not
@@ -500,6 +546,13 @@ HC_EXPORT void *realloc(void *p, size_t size)
 		shim_leave(t);
 		return q;
 	}
+	if (atomic_load(&shim_g.state) == SHIM_DISABLED) {
+		q = rallocx(p, size, 0);
+		if (!q)
+			errno = ENOMEM;
+		shim_leave(t);
+		return q;
+	}
 	if (atomic_load_explicit(&shim_g.state, memory_order_acquire) == SHIM_READY) {
 		t->in_table++;
 		tracked = hc_blocktable_remove(shim_g.table, (uintptr_t)p, &old);
@@ -627,7 +680,7 @@ HC_EXPORT size_t malloc_usable_size(void *p)
 		t->in_table--;
 	}
 	if (!known)
-		known = untracked_has(p);
+		known = untracked_has(p) || atomic_load(&shim_g.state) == SHIM_DISABLED;
 	shim_leave(t);
 	return known ? sallocx(p, 0) : 0;
 }

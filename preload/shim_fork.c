@@ -22,6 +22,10 @@ static void shim_prefork(void)
 
 	pthread_mutex_lock(&shim_snapshot_lock);
 	pthread_mutex_lock(&shim_mmap_lock);
+	/* Until fork returns, an allocating signal handler on this thread must
+	 * not wait for the shard locks it holds; the post-fork handlers undo
+	 * this in both processes. */
+	t->in_table++;
 	if (atomic_load(&shim_g.state) == SHIM_READY)
 		hc_blocktable_lock_all(shim_g.table);
 	shim_leave(t);
@@ -31,6 +35,7 @@ static void shim_postfork_parent(void)
 {
 	if (atomic_load(&shim_g.state) == SHIM_READY)
 		hc_blocktable_unlock_all(shim_g.table);
+	shim_tls.in_table--;
 	pthread_mutex_unlock(&shim_mmap_lock);
 	pthread_mutex_unlock(&shim_snapshot_lock);
 }
@@ -46,8 +51,11 @@ static void shim_postfork_child(void)
 	shim_snapshot_lock = recursive;
 	shim_g.pid = (uint32_t)syscall(SYS_getpid);
 	shim_tls.tid = (uint32_t)syscall(SYS_gettid);
+	shim_tls.in_table--;
 	atomic_store(&shim_g.exit_snapshot_done, 0);
 	atomic_store(&shim_g.exit_tid, 0);
+	/* The snapshot thread did not survive the fork. */
+	atomic_store(&shim_g.helper_tid, 0);
 }
 
 void shim_fork_init(void)

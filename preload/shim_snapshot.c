@@ -411,6 +411,9 @@ int shim_snapshot_take(enum hc_snap_reason reason, const char *path,
 		goto nomem;
 	fill_meta(&s, &snap);
 	pthread_mutex_lock(&shim_mmap_lock);
+	/* A signal handler of the program that allocates now must not wait
+	 * for the shard locks this thread holds. */
+	t->in_table++;
 	hc_blocktable_lock_all(shim_g.table);
 	s.capblocks = hc_blocktable_count(shim_g.table) + 1;
 	s.blocks = hc_arena_alloc(&s.arena, s.capblocks * sizeof(*s.blocks));
@@ -455,6 +458,7 @@ unlock:
 	if (stopped)
 		shim_world_resume(&world);
 	hc_blocktable_unlock_all(shim_g.table);
+	t->in_table--;
 	pthread_mutex_unlock(&shim_mmap_lock);
 	if (rc < 0)
 		goto nomem;

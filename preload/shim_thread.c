@@ -77,6 +77,22 @@ static void futex_wake_all(_Atomic uint32_t *addr)
 	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
 }
 
+/* What the program had installed for our signal, to pass on what is not
+ * ours. */
+static struct sigaction shim_prev_action;
+static bool shim_handler_installed;
+
+static void chain_to_program(int sig, siginfo_t *si, void *ucv)
+{
+	if (shim_prev_action.sa_flags & SA_SIGINFO) {
+		if (shim_prev_action.sa_sigaction)
+			shim_prev_action.sa_sigaction(sig, si, ucv);
+	} else if (shim_prev_action.sa_handler != SIG_DFL &&
+		   shim_prev_action.sa_handler != SIG_IGN) {
+		shim_prev_action.sa_handler(sig);
+	}
+}
+
 static void stop_handler(int sig, siginfo_t *si, void *ucv)
 {
 	int saved_errno = errno;
@@ -85,8 +101,12 @@ static void stop_handler(int sig, siginfo_t *si, void *ucv)
 	uint32_t tid, gen;
 	unsigned i;
 
-	(void)sig;
-	if (!atomic_load(&shim_stop_active) || !w || si->si_code != SI_TKILL || (uint32_t)si->si_pid != shim_g.pid)
+	if (si->si_code != SI_TKILL || (uint32_t)si->si_pid != shim_g.pid) {
+		chain_to_program(sig, si, ucv);
+		goto out;
+	}
+	/* Ours, but late (the snapshot gave up waiting) or stale: ignore. */
+	if (!atomic_load(&shim_stop_active) || !w)
 		goto out;
 	tid = (uint32_t)syscall(SYS_gettid);
 	for (i = 0; i < w->nthreads; i++)
@@ -220,11 +240,16 @@ int shim_world_stop(struct shim_world *w, struct hc_arena *arena)
 	(void)arena;
 	w->cap = SHIM_MAX_STOPPED;
 	w->threads = shim_slots;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = stop_handler;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigfillset(&sa.sa_mask);
-	sigaction(SHIM_STOP_SIGNAL, &sa, NULL);
+	/* Installed once and kept: a thread that blocked the signal may take
+	 * it long after this snapshot, and the default action would kill. */
+	if (!shim_handler_installed) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = stop_handler;
+		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		sigfillset(&sa.sa_mask);
+		sigaction(SHIM_STOP_SIGNAL, &sa, &shim_prev_action);
+		shim_handler_installed = true;
+	}
 	atomic_store(&shim_stopping, w);
 	atomic_store(&shim_stop_active, 1);
 	/* Threads started while we signal the others would escape; list
@@ -237,7 +262,9 @@ int shim_world_stop(struct shim_world *w, struct hc_arena *arena)
 		for (i = 0; i < n; i++) {
 			unsigned j;
 
-			if (tids[i] == self)
+			/* Our snapshot thread blocks every signal and holds nothing
+			 * of the program's: it is not stopped. */
+			if (tids[i] == self || tids[i] == atomic_load(&shim_g.helper_tid))
 				continue;
 			for (j = 0; j < w->nthreads; j++)
 				if (w->threads[j].tid == tids[i])

@@ -9,7 +9,8 @@
  * locks; what a record means, and when the locks must all be held (fork,
  * snapshot), is the shim's business.
  */
-#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -53,11 +54,38 @@ struct bt_slot {
 /* One cache line per shard, so threads on different shards do not bounce
  * each other's lock word. */
 struct bt_shard {
-	pthread_mutex_t lock;
+	_Atomic int lock;	/* bt_lock(): held for a probe and a store */
 	struct bt_slot *slots;	/* written under lock; read by bytes() */
 	uint32_t mask;		/* slots - 1; atomic for bytes() */
 	uint32_t count;		/* atomic for count() */
 } __attribute__((aligned(64)));
+
+/*
+ * A test-and-test-and-set lock. A shard is held for a hash probe and a
+ * store (a resize is the rare exception), so spinning briefly beats
+ * pthread_mutex_t, whose lock and unlock were 22% of an allocation-heavy
+ * profile; a waiter yields after a short spin, so a holder preempted on a
+ * 2-core machine gets its CPU back. Never held across a call that could
+ * re-enter the shim.
+ */
+static inline void bt_lock(struct bt_shard *sh)
+{
+	unsigned spins = 0;
+
+	while (atomic_exchange_explicit(&sh->lock, 1, memory_order_acquire)) {
+		while (atomic_load_explicit(&sh->lock, memory_order_relaxed)) {
+			if (++spins < 100)
+				__builtin_ia32_pause();
+			else
+				sched_yield();
+		}
+	}
+}
+
+static inline void bt_unlock(struct bt_shard *sh)
+{
+	atomic_store_explicit(&sh->lock, 0, memory_order_release);
+}
 
 struct hc_blocktable {
 	struct bt_shard shards[BT_NSHARDS];
@@ -121,7 +149,7 @@ struct hc_blocktable *hc_blocktable_new(void)
 			goto out;
 		}
 		sh->mask = BT_INITIAL_SLOTS - 1;
-		pthread_mutex_init(&sh->lock, NULL);
+		atomic_init(&sh->lock, 0);
 	}
 out:
 	return t;
@@ -138,7 +166,6 @@ void hc_blocktable_free(struct hc_blocktable *t)
 
 		if (!sh->slots)
 			break;	/* new() failed here; later shards are unset */
-		pthread_mutex_destroy(&sh->lock);
 		hc_mem_free(sh->slots);
 	}
 	hc_mem_free(t->raw);
@@ -206,7 +233,7 @@ int hc_blocktable_insert(struct hc_blocktable *t, const struct hc_block_rec *rec
 	if (HC_UNLIKELY(rec->addr == 0))
 		return HC_ERR_ARG;
 	hc_assert(rec->size <= BT_LOW56 && rec->seq <= BT_LOW56);
-	pthread_mutex_lock(&sh->lock);
+	bt_lock(sh);
 	i = bt_probe_locked(sh, rec->addr, hash);
 	if (sh->slots[i].addr == 0) {
 		uint64_t slots = (uint64_t)sh->mask + 1;
@@ -227,7 +254,7 @@ int hc_blocktable_insert(struct hc_blocktable *t, const struct hc_block_rec *rec
 	}
 	bt_pack(&sh->slots[i], rec);
 out:
-	pthread_mutex_unlock(&sh->lock);
+	bt_unlock(sh);
 	return ret;
 }
 
@@ -266,7 +293,7 @@ bool hc_blocktable_remove(struct hc_blocktable *t, uintptr_t addr,
 
 	if (addr == 0)
 		return false;
-	pthread_mutex_lock(&sh->lock);
+	bt_lock(sh);
 	i = bt_probe_locked(sh, addr, hash);
 	if (sh->slots[i].addr == 0)
 		goto out;
@@ -276,7 +303,7 @@ bool hc_blocktable_remove(struct hc_blocktable *t, uintptr_t addr,
 	bt_delete_at_locked(sh, i);
 	__atomic_store_n(&sh->count, sh->count - 1, __ATOMIC_RELAXED);
 out:
-	pthread_mutex_unlock(&sh->lock);
+	bt_unlock(sh);
 	return found;
 }
 
@@ -290,14 +317,14 @@ bool hc_blocktable_lookup(struct hc_blocktable *t, uintptr_t addr,
 
 	if (addr == 0)
 		return false;
-	pthread_mutex_lock(&sh->lock);
+	bt_lock(sh);
 	i = bt_probe_locked(sh, addr, hash);
 	if (sh->slots[i].addr != 0) {
 		found = true;
 		if (out)
 			bt_unpack(out, &sh->slots[i]);
 	}
-	pthread_mutex_unlock(&sh->lock);
+	bt_unlock(sh);
 	return found;
 }
 
@@ -330,7 +357,7 @@ void hc_blocktable_lock_all(struct hc_blocktable *t)
 	unsigned i;
 
 	for (i = 0; i < BT_NSHARDS; i++)
-		pthread_mutex_lock(&t->shards[i].lock);
+		bt_lock(&t->shards[i]);
 }
 
 void hc_blocktable_unlock_all(struct hc_blocktable *t)
@@ -338,7 +365,7 @@ void hc_blocktable_unlock_all(struct hc_blocktable *t)
 	unsigned i;
 
 	for (i = 0; i < BT_NSHARDS; i++)
-		pthread_mutex_unlock(&t->shards[i].lock);
+		bt_unlock(&t->shards[i]);
 }
 
 /* In the child only the forking thread exists, and it held every lock at the
@@ -349,7 +376,7 @@ void hc_blocktable_reinit_locks_after_fork(struct hc_blocktable *t)
 	unsigned i;
 
 	for (i = 0; i < BT_NSHARDS; i++)
-		pthread_mutex_init(&t->shards[i].lock, NULL);
+		atomic_store(&t->shards[i].lock, 0);
 }
 
 int hc_blocktable_foreach_locked(struct hc_blocktable *t,

@@ -34,7 +34,8 @@ enum hc_snap_reason {
 	HC_REASON_EXIT = 1,		/* exit(), return from main, exit from any thread */
 	HC_REASON_UNDERSCORE_EXIT = 2,	/* _exit()/_Exit(): no atexit handlers ran */
 	HC_REASON_API = 3,		/* heapcycle_snapshot() */
-	HC_REASON_SIGNAL = 4,
+	HC_REASON_SIGNAL = 4,		/* the snapshot_signal option's signal arrived */
+	HC_REASON_INTERVAL = 5,		/* every snapshot_interval seconds */
 };
 
 /* block.flags */
