@@ -5,8 +5,8 @@
  * without a live process is made in src/, where it is unit-tested.
  *
  * Lock order (fork's prepare handler and the snapshot take them in this
- * order, never another): shim_snapshot_lock, then shim_mmap_lock, then the
- * block table's shards in shard order. jemalloc's own locks come after ours
+ * order, never another): the gc lock (shim_refcount.c), shim_snapshot_lock,
+ * shim_mmap_lock, then the block table's shards in shard order. jemalloc's own locks come after ours
  * (its prefork handler is registered before ours, so it runs after ours).
  */
 #ifndef HC_PRELOAD_SHIM_H
@@ -30,6 +30,7 @@ struct shim_thread {
 	int depth;		/* > 0 while this thread runs shim code */
 	int in_table;		/* > 0 while it holds a block table shard lock */
 	uint32_t tid;
+	uint64_t seq_next, seq_end;	/* this thread's batch of birth numbers */
 };
 
 extern __thread struct shim_thread shim_tls SHIM_TLS;
@@ -51,11 +52,17 @@ struct shim_global {
 	_Atomic int state;
 	uint32_t pid;			/* getpid() as of init or the last fork */
 	unsigned arena;			/* private jemalloc arena for metadata */
+	unsigned reentry_arena;		/* for allocations made inside the shim or
+					 * by a signal handler that interrupted it */
 	struct hc_blocktable *table;
 	struct hc_stackdepot *depot;
 	struct hc_options opts;
 	char output[HC_OPTION_STRING_MAX]; /* absolute pattern */
-	_Atomic uint64_t seq;
+	/* Birth numbers are handed to threads in batches: one shared counter
+	 * bumped on every allocation would bounce its cache line between
+	 * cores. On a line of its own for the same reason. */
+	_Atomic uint64_t seq __attribute__((aligned(64)));
+	char seq_pad[56];
 	_Atomic int degraded;		/* bookkeeping ran out of memory */
 	_Atomic uint64_t invalid_frees;
 	_Atomic uint64_t mismatched_frees;
@@ -79,18 +86,32 @@ extern pthread_mutex_t shim_mmap_lock;
 bool shim_ensure_init(void);
 /* Records a new block (p may be NULL: then nothing). Never fails: on OOM
  * the shim is marked degraded. */
-void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uintptr_t caller);
+void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uintptr_t caller,
+		       uintptr_t caller_sp);
 /* Forgets p; returns false (and reports) when heapcycle never returned p,
- * in which case the caller must not hand p to jemalloc. */
-bool shim_record_free(void *p, enum hc_alloc_kind kind, const char *what);
+ * in which case the caller must not hand p to jemalloc. *size gets the
+ * block's requested size when the table knew it, else 0. */
+bool shim_record_free(void *p, enum hc_alloc_kind kind, const char *what, uint64_t *size);
 /* caller: the return address of the program's call, to tell the dynamic
  * loader's own allocations from the program's. */
 void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
-		 uintptr_t caller);
+		 uintptr_t caller, uintptr_t caller_sp);
+/* In an exported entry point: the return address into the program, and
+ * the program's stack pointer at the call (the entry point gets a frame
+ * pointer for it). */
 #define SHIM_CALLER ((uintptr_t)__builtin_return_address(0))
+#define SHIM_CALLER_SP ((uintptr_t)__builtin_frame_address(0) + 16)
+#define SHIM_CALL_SITE SHIM_CALLER, SHIM_CALLER_SP
+
+/* shim_stack.c: the allocation stack of a call from pc1 with the caller's
+ * stack pointer cfa0 (0: unknown), as a depot id. */
+uint32_t shim_stack_capture(uintptr_t pc1, uintptr_t cfa0);
+void shim_stack_init(void);
 void shim_free(void *p, enum hc_alloc_kind kind, const char *what);
 /* Writes a line to stderr (unless quiet) with write(2). AS-Safe. */
 void shim_say(const char *msg, uintptr_t value);
+/* "heapcycle: WHAT PATH: REASON" for a failed file operation. */
+void shim_say_file(const char *what, const char *path, int err);
 
 /* shim_thread.c */
 static inline struct shim_thread *shim_enter(void)
@@ -150,6 +171,30 @@ void shim_regs_add_slice(struct shim_regs *r, uintptr_t lo, uintptr_t hi);
 	} while (0)
 void shim_thread_init(void);
 
+/* shim_refcount.c: what collections found, for the exit snapshot. */
+struct shim_gc_event_member {
+	uintptr_t addr;
+	uint64_t size;
+	uint32_t stack;
+	uint32_t cycle;		/* component index within the event */
+	bool in_cycle;
+};
+
+struct shim_gc_event {
+	struct shim_gc_event *next;	/* older */
+	uint64_t time_ns;
+	uint32_t generation;
+	size_t nmembers;
+	struct shim_gc_event_member member[];
+};
+
+extern struct shim_gc_event *shim_gc_events;
+/* Untracks an object the program freed (its block had HC_BLOCK_TRACKED). */
+void shim_gc_forget(void *obj);
+/* The gc lock comes first in the lock order (before shim_snapshot_lock). */
+void shim_gc_lock_for_fork(void);
+void shim_gc_unlock_after_fork(bool child);
+
 /* shim_periodic.c: starts the snapshot thread when snapshot_signal or
  * snapshot_interval is set. Called once, from the constructor. */
 void shim_periodic_init(void);
@@ -173,6 +218,13 @@ unsigned shim_mmap_region_count_locked(void);
  * Returns 0 or -1 with errno set. */
 int shim_snapshot_take(enum hc_snap_reason reason, const char *path,
 		       const struct shim_regs *regs, uintptr_t sp);
+/*
+ * The collector's confirmation: captures the heap as a snapshot would and
+ * sets keep[i] when objs[i] is reachable from the roots by any path.
+ * regs/sp as for shim_snapshot_take. Returns 0 or -1 (out of memory).
+ */
+int shim_reachable_from_roots(void *const *objs, size_t n, bool *keep,
+			      const struct shim_regs *regs, uintptr_t sp);
 /* Remembers loaded modules before a dlclose, so their frames stay
  * symbolizable. Caller holds shim_snapshot_lock. */
 void shim_modules_remember_locked(void);

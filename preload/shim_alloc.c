@@ -169,6 +169,21 @@ void shim_say(const char *msg, uintptr_t value)
 	while (r < 0 && errno == EINTR);
 }
 
+void shim_say_file(const char *what, const char *path, int err)
+{
+	char msg[200] = "";
+	const char *reason = strerrordesc_np(err);
+
+	/* No stdio here; strerror may translate, and so allocate, while
+	 * strerrordesc_np returns a constant. */
+	strncat(msg, what, 40);
+	strcat(msg, " ");
+	strncat(msg, path, 100);
+	strcat(msg, ": ");
+	strncat(msg, reason ? reason : "unknown error", 50);
+	shim_say(msg, 0);
+}
+
 /* ------------------------------------------------------------ start-up */
 
 static int find_self_cb(struct dl_phdr_info *info, size_t size, void *arg)
@@ -247,6 +262,12 @@ bool shim_ensure_init(void)
 		return false;
 	}
 	shim_g.arena = arena;
+	sz = sizeof(arena);
+	if (mallctl("arenas.create", &arena, &sz, NULL, 0) != 0) {
+		atomic_store(&shim_g.state, SHIM_DISABLED);
+		return false;
+	}
+	shim_g.reentry_arena = arena;
 	hc_mem_set_ops(&shim_meta_ops);
 	shim_g.table = hc_blocktable_new();
 	shim_g.depot = hc_stackdepot_new();
@@ -315,6 +336,7 @@ __attribute__((constructor(101))) static void shim_constructor(void)
 	/* The global cache takes a lock and blocks signals on every unwind;
 	 * a per-thread one does neither, and survives fork. */
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	shim_stack_init();
 	shim_thread_init();
 	shim_fork_init();
 	atomic_store(&shim_unwind_ready, 1);
@@ -325,25 +347,12 @@ out:
 
 /* ------------------------------------------------------------ recording */
 
-static uint32_t shim_capture_stack(void)
-{
-	void *pcs[HC_STACK_MAX_FRAMES + 16];
-	int n, skip = 0, want = shim_g.opts.stack_depth + 4;
+/* Birth order is exact within a thread, and across threads to within a
+ * batch: enough for "oldest first" in reports. */
+#define SHIM_SEQ_BATCH 256
 
-	n = unw_backtrace(pcs, want);
-	/* Trim our own frames: how many there are depends on inlining. */
-	while (skip < n && (uintptr_t)pcs[skip] >= shim_g.self_start &&
-	       (uintptr_t)pcs[skip] < shim_g.self_end)
-		skip++;
-	n -= skip;
-	if (n > shim_g.opts.stack_depth)
-		n = shim_g.opts.stack_depth;
-	if (n <= 0)
-		return HC_STACK_NONE;
-	return hc_stackdepot_put(shim_g.depot, (const uintptr_t *)(pcs + skip), (unsigned)n);
-}
-
-void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uintptr_t caller)
+void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uintptr_t caller,
+		       uintptr_t caller_sp)
 {
 	struct shim_thread *t = &shim_tls;
 	struct hc_block_rec rec;
@@ -358,13 +367,18 @@ void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uintptr_t 
 	}
 	rec.addr = (uintptr_t)p;
 	rec.size = size;
-	rec.seq = atomic_fetch_add_explicit(&shim_g.seq, 1, memory_order_relaxed);
+	if (HC_UNLIKELY(t->seq_next == t->seq_end)) {
+		t->seq_next = atomic_fetch_add_explicit(&shim_g.seq, SHIM_SEQ_BATCH,
+							memory_order_relaxed);
+		t->seq_end = t->seq_next + SHIM_SEQ_BATCH;
+	}
+	rec.seq = t->seq_next++;
 	rec.stack = HC_STACK_NONE;
 	/* Only the outermost call unwinds: allocations made by libunwind
 	 * itself, or by code we call, are recorded without a stack. */
 	if (t->depth == 1 && shim_g.opts.stacks &&
 	    atomic_load_explicit(&shim_unwind_ready, memory_order_relaxed))
-		rec.stack = shim_capture_stack();
+		rec.stack = shim_stack_capture(caller, caller_sp);
 	rec.tid = t->tid ? t->tid : shim_gettid();
 	rec.kind = (uint8_t)kind;
 	rec.flags = caller >= shim_g.loader_start && caller < shim_g.loader_end ?
@@ -392,12 +406,13 @@ static const char *kind_name(unsigned kind)
 	}
 }
 
-bool shim_record_free(void *p, enum hc_alloc_kind kind, const char *what)
+bool shim_record_free(void *p, enum hc_alloc_kind kind, const char *what, uint64_t *size)
 {
 	struct shim_thread *t = &shim_tls;
 	struct hc_block_rec rec;
 	bool found;
 
+	*size = 0;
 	switch (atomic_load_explicit(&shim_g.state, memory_order_acquire)) {
 	case SHIM_READY:
 		break;
@@ -418,6 +433,9 @@ bool shim_record_free(void *p, enum hc_alloc_kind kind, const char *what)
 	found = hc_blocktable_remove(shim_g.table, (uintptr_t)p, &rec);
 	t->in_table--;
 	if (found) {
+		*size = rec.size;
+		if (rec.flags & HC_BLOCK_TRACKED)
+			shim_gc_forget(p);
 		if (rec.kind != kind) {
 			char msg[160];
 
@@ -449,8 +467,21 @@ bool shim_record_free(void *p, enum hc_alloc_kind kind, const char *what)
 
 /* ------------------------------------------------------------ entry points */
 
+/*
+ * jemalloc is not reentrant: a signal handler that allocates while this
+ * thread is inside mallocx or dallocx would find its thread cache half
+ * updated. Calls made while the thread is already in the shim (a signal
+ * handler that interrupted us, or libunwind's own allocations) bypass the
+ * thread cache and use an arena of their own, so they never touch what the
+ * interrupted call holds.
+ */
+static inline int shim_reentry_flags(const struct shim_thread *t)
+{
+	return t->depth > 1 ? MALLOCX_ARENA(shim_g.reentry_arena) | MALLOCX_TCACHE_NONE : 0;
+}
+
 void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
-		 uintptr_t caller)
+		 uintptr_t caller, uintptr_t caller_sp)
 {
 	struct shim_thread *t = shim_enter();
 	int flags = 0;
@@ -462,12 +493,13 @@ void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
 		flags |= MALLOCX_ALIGN(align);
 	if (zero)
 		flags |= MALLOCX_ZERO;
+	flags |= shim_reentry_flags(t);
 	/* mallocx(0) is undefined; malloc(0) must return a unique pointer. */
 	p = size > PTRDIFF_MAX ? NULL : mallocx(size ? size : 1, flags);
 	if (!p)
 		errno = ENOMEM;
 	else
-		shim_record_alloc(p, size, kind, caller);
+		shim_record_alloc(p, size, kind, caller, caller_sp);
 	shim_leave(t);
 	return p;
 }
@@ -475,20 +507,26 @@ void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
 void shim_free(void *p, enum hc_alloc_kind kind, const char *what)
 {
 	struct shim_thread *t;
+	uint64_t size;
 
 	if (!p)
 		return;
 	t = shim_enter();
 	/* Record first: once the block is back in jemalloc, another thread
 	 * may receive the same address and our record would describe it. */
-	if (shim_record_free(p, kind, what))
-		dallocx(p, 0);
+	if (shim_record_free(p, kind, what, &size)) {
+		/* The next owner of this memory gets no stale pointers that a
+		 * scan would take for references. */
+		if (size && shim_g.opts.scrub_freed)
+			memset(p, 0, size);
+		dallocx(p, t->depth > 1 ? MALLOCX_TCACHE_NONE : 0);
+	}
 	shim_leave(t);
 }
 
 HC_EXPORT void *malloc(size_t size)
 {
-	return shim_alloc(size, 0, 0, HC_ALLOC_MALLOC, SHIM_CALLER);
+	return shim_alloc(size, 0, 0, HC_ALLOC_MALLOC, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void free(void *p)
@@ -509,7 +547,29 @@ HC_EXPORT void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return shim_alloc(total, 0, 1, HC_ALLOC_MALLOC, SHIM_CALLER);
+	return shim_alloc(total, 0, 1, HC_ALLOC_MALLOC, SHIM_CALL_SITE);
+}
+
+/*
+ * rallocx, except that a block that has to move leaves no copy of its
+ * contents behind in freed memory (see scrub_freed). Returns NULL with the
+ * old block untouched on failure.
+ */
+static void *shim_resize(void *p, size_t size, uint64_t old_size, int flags)
+{
+	void *q;
+
+	if (!shim_g.opts.scrub_freed)
+		return rallocx(p, size, flags);
+	if (xallocx(p, size, 0, flags) >= size)
+		return p;	/* grown or shrunk in place */
+	q = mallocx(size, flags);
+	if (!q)
+		return NULL;
+	memcpy(q, p, old_size < size ? old_size : size);
+	memset(p, 0, old_size);
+	dallocx(p, flags & MALLOCX_TCACHE_NONE);
+	return q;
 }
 
 HC_EXPORT void *realloc(void *p, size_t size)
@@ -520,7 +580,7 @@ HC_EXPORT void *realloc(void *p, size_t size)
 	void *q;
 
 	if (!p)
-		return shim_alloc(size, 0, 0, HC_ALLOC_MALLOC, SHIM_CALLER);
+		return shim_alloc(size, 0, 0, HC_ALLOC_MALLOC, SHIM_CALL_SITE);
 	if (size == 0) {
 		/* glibc: realloc(p, 0) frees p and returns NULL. */
 		shim_free(p, HC_ALLOC_MALLOC, "realloc()");
@@ -534,7 +594,7 @@ HC_EXPORT void *realloc(void *p, size_t size)
 	if (t->in_table) {
 		/* A signal handler inside our table: the old block cannot be
 		 * looked up or released safely, so it is kept and copied. */
-		q = mallocx(size, 0);
+		q = mallocx(size, shim_reentry_flags(t));
 		if (q) {
 			size_t old_size = sallocx(p, 0);
 
@@ -568,7 +628,7 @@ HC_EXPORT void *realloc(void *p, size_t size)
 			return NULL;
 		}
 	}
-	q = rallocx(p, size, 0);
+	q = shim_resize(p, size, tracked ? old.size : sallocx(p, 0), shim_reentry_flags(t));
 	if (!q) {
 		/* The old block is untouched and still the program's. */
 		if (tracked) {
@@ -584,7 +644,7 @@ HC_EXPORT void *realloc(void *p, size_t size)
 		return NULL;
 	}
 	shim_record_alloc(q, size, tracked ? (enum hc_alloc_kind)old.kind : HC_ALLOC_MALLOC,
-			  SHIM_CALLER);
+			  SHIM_CALL_SITE);
 	shim_leave(t);
 	return q;
 }
@@ -612,7 +672,7 @@ HC_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 
 	if (!power_of_two(align) || align % sizeof(void *))
 		return EINVAL;
-	p = shim_alloc(size, align, 0, HC_ALLOC_MALLOC, SHIM_CALLER);
+	p = shim_alloc(size, align, 0, HC_ALLOC_MALLOC, SHIM_CALL_SITE);
 	errno = saved;
 	if (!p)
 		return ENOMEM;
@@ -620,14 +680,24 @@ HC_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 	return 0;
 }
 
+/* glibc 2.36's aligned_alloc is memalign: an alignment that is not a
+ * power of two is rounded up, not refused (glibc 2.38 changed that). */
+static size_t shim_round_alignment(size_t align)
+{
+	size_t a = 1;
+
+	while (a < align)
+		a <<= 1;
+	return a;
+}
+
 HC_EXPORT void *aligned_alloc(size_t align, size_t size)
 {
-	/* glibc 2.36 rejects alignments that are not powers of two. */
-	if (!power_of_two(align)) {
+	if (align > ((size_t)1 << (sizeof(size_t) * 8 - 2))) {
 		errno = EINVAL;
 		return NULL;
 	}
-	return shim_alloc(size, align, 0, HC_ALLOC_MALLOC, SHIM_CALLER);
+	return shim_alloc(size, shim_round_alignment(align), 0, HC_ALLOC_MALLOC, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void *memalign(size_t align, size_t size)
@@ -637,19 +707,12 @@ HC_EXPORT void *memalign(size_t align, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	{
-		size_t a = 1;
-
-		while (a < align)
-			a <<= 1;
-		align = a;
-	}
-	return shim_alloc(size, align, 0, HC_ALLOC_MALLOC, SHIM_CALLER);
+	return shim_alloc(size, shim_round_alignment(align), 0, HC_ALLOC_MALLOC, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void *valloc(size_t size)
 {
-	return shim_alloc(size, (size_t)sysconf(_SC_PAGESIZE), 0, HC_ALLOC_MALLOC, SHIM_CALLER);
+	return shim_alloc(size, (size_t)sysconf(_SC_PAGESIZE), 0, HC_ALLOC_MALLOC, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void *pvalloc(size_t size)
@@ -662,7 +725,7 @@ HC_EXPORT void *pvalloc(size_t size)
 		return NULL;
 	}
 	rounded &= ~(page - 1);
-	return shim_alloc(rounded ? rounded : page, page, 0, HC_ALLOC_MALLOC, SHIM_CALLER);
+	return shim_alloc(rounded ? rounded : page, page, 0, HC_ALLOC_MALLOC, SHIM_CALL_SITE);
 }
 
 HC_EXPORT size_t malloc_usable_size(void *p)

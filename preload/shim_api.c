@@ -8,10 +8,13 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #include "shim.h"
 
@@ -126,4 +129,168 @@ HC_EXPORT int dlclose(void *handle)
 	}
 	shim_leave(t);
 	return shim_real_dlclose ? shim_real_dlclose(handle) : 0;
+}
+
+/* ------------------------------------------------------------ exec */
+
+/*
+ * exec replaces the image and with it the heap: what the old image never
+ * freed is its leak, so it gets a snapshot of its own just before (the new
+ * image writes PATH.1 and so on). If the exec fails, the process goes on and
+ * still gets its snapshot at exit. vfork and posix_spawn children share
+ * their parent's memory: shim_claim_exit_snapshot leaves them alone.
+ */
+static void shim_before_exec(const struct shim_regs *regs, uintptr_t sp)
+{
+	if (shim_claim_exit_snapshot())
+		shim_snapshot_take(HC_REASON_EXEC, NULL, regs, sp);
+}
+
+static void shim_exec_failed(void)
+{
+	if (shim_in_own_process())
+		atomic_store(&shim_g.exit_snapshot_done, 0);
+}
+
+#define SHIM_NEXT(type, name) ((type)dlsym(RTLD_NEXT, name))
+
+typedef int (*shim_execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*shim_execvp_fn)(const char *, char *const[]);
+typedef int (*shim_execvpe_fn)(const char *, char *const[], char *const[]);
+typedef int (*shim_fexecve_fn)(int, char *const[], char *const[]);
+
+HC_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	shim_execve_fn next = SHIM_NEXT(shim_execve_fn, "execve");
+	struct shim_regs regs;
+	uintptr_t sp;
+	int rc;
+
+	SHIM_CAPTURE_CALLER(&regs, &sp);
+	shim_before_exec(&regs, sp);
+	rc = next ? next(path, argv, envp) : (errno = ENOSYS, -1);
+	shim_exec_failed();
+	return rc;
+}
+
+HC_EXPORT int execv(const char *path, char *const argv[])
+{
+	shim_execve_fn next = SHIM_NEXT(shim_execve_fn, "execve");
+	struct shim_regs regs;
+	uintptr_t sp;
+	int rc;
+
+	SHIM_CAPTURE_CALLER(&regs, &sp);
+	shim_before_exec(&regs, sp);
+	rc = next ? next(path, argv, environ) : (errno = ENOSYS, -1);
+	shim_exec_failed();
+	return rc;
+}
+
+HC_EXPORT int execvp(const char *file, char *const argv[])
+{
+	shim_execvp_fn next = SHIM_NEXT(shim_execvp_fn, "execvp");
+	struct shim_regs regs;
+	uintptr_t sp;
+	int rc;
+
+	SHIM_CAPTURE_CALLER(&regs, &sp);
+	shim_before_exec(&regs, sp);
+	rc = next ? next(file, argv) : (errno = ENOSYS, -1);
+	shim_exec_failed();
+	return rc;
+}
+
+HC_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	shim_execvpe_fn next = SHIM_NEXT(shim_execvpe_fn, "execvpe");
+	struct shim_regs regs;
+	uintptr_t sp;
+	int rc;
+
+	SHIM_CAPTURE_CALLER(&regs, &sp);
+	shim_before_exec(&regs, sp);
+	rc = next ? next(file, argv, envp) : (errno = ENOSYS, -1);
+	shim_exec_failed();
+	return rc;
+}
+
+HC_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	shim_fexecve_fn next = SHIM_NEXT(shim_fexecve_fn, "fexecve");
+	struct shim_regs regs;
+	uintptr_t sp;
+	int rc;
+
+	SHIM_CAPTURE_CALLER(&regs, &sp);
+	shim_before_exec(&regs, sp);
+	rc = next ? next(fd, argv, envp) : (errno = ENOSYS, -1);
+	shim_exec_failed();
+	return rc;
+}
+
+/* The execl forms: their arguments become an argv on our stack. */
+#define SHIM_COLLECT_ARGS(arg0, ap, argv, n)                                  \
+	do {                                                                  \
+		va_list count_;                                               \
+		va_copy(count_, ap);                                          \
+		for (n = 1; va_arg(count_, const char *); n++)                \
+			;                                                     \
+		va_end(count_);                                               \
+	} while (0)
+
+HC_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	size_t n, i;
+
+	va_start(ap, arg);
+	SHIM_COLLECT_ARGS(arg, ap, argv, n);
+	{
+		char *argv[n + 1];
+
+		argv[0] = (char *)arg;
+		for (i = 1; i <= n; i++)
+			argv[i] = va_arg(ap, char *);
+		va_end(ap);
+		return execv(path, argv);
+	}
+}
+
+HC_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	size_t n, i;
+
+	va_start(ap, arg);
+	SHIM_COLLECT_ARGS(arg, ap, argv, n);
+	{
+		char *argv[n + 1];
+
+		argv[0] = (char *)arg;
+		for (i = 1; i <= n; i++)
+			argv[i] = va_arg(ap, char *);
+		va_end(ap);
+		return execvp(file, argv);
+	}
+}
+
+HC_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	size_t n, i;
+	char *const *envp;
+
+	va_start(ap, arg);
+	SHIM_COLLECT_ARGS(arg, ap, argv, n);
+	{
+		char *argv[n + 1];
+
+		argv[0] = (char *)arg;
+		for (i = 1; i <= n; i++)
+			argv[i] = va_arg(ap, char *);
+		envp = va_arg(ap, char *const *);
+		va_end(ap);
+		return execve(path, argv, envp);
+	}
 }

@@ -35,7 +35,7 @@ static void *shim_new_aligned_failed(const char *mangled, size_t size, size_t al
 /* operator new(size_t) */
 HC_EXPORT void *_Znwm(size_t size)
 {
-	void *p = shim_alloc(size, 0, 0, HC_ALLOC_NEW, SHIM_CALLER);
+	void *p = shim_alloc(size, 0, 0, HC_ALLOC_NEW, SHIM_CALL_SITE);
 
 	return p ? p : shim_new_failed("_Znwm", size);
 }
@@ -43,7 +43,7 @@ HC_EXPORT void *_Znwm(size_t size)
 /* operator new[](size_t) */
 HC_EXPORT void *_Znam(size_t size)
 {
-	void *p = shim_alloc(size, 0, 0, HC_ALLOC_NEW_ARRAY, SHIM_CALLER);
+	void *p = shim_alloc(size, 0, 0, HC_ALLOC_NEW_ARRAY, SHIM_CALL_SITE);
 
 	return p ? p : shim_new_failed("_Znam", size);
 }
@@ -52,26 +52,26 @@ HC_EXPORT void *_Znam(size_t size)
 HC_EXPORT void *_ZnwmRKSt9nothrow_t(size_t size, const void *tag)
 {
 	(void)tag;
-	return shim_alloc(size, 0, 0, HC_ALLOC_NEW, SHIM_CALLER);
+	return shim_alloc(size, 0, 0, HC_ALLOC_NEW, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void *_ZnamRKSt9nothrow_t(size_t size, const void *tag)
 {
 	(void)tag;
-	return shim_alloc(size, 0, 0, HC_ALLOC_NEW_ARRAY, SHIM_CALLER);
+	return shim_alloc(size, 0, 0, HC_ALLOC_NEW_ARRAY, SHIM_CALL_SITE);
 }
 
 /* operator new(size_t, std::align_val_t) */
 HC_EXPORT void *_ZnwmSt11align_val_t(size_t size, size_t align)
 {
-	void *p = shim_alloc(size, align, 0, HC_ALLOC_NEW, SHIM_CALLER);
+	void *p = shim_alloc(size, align, 0, HC_ALLOC_NEW, SHIM_CALL_SITE);
 
 	return p ? p : shim_new_aligned_failed("_ZnwmSt11align_val_t", size, align);
 }
 
 HC_EXPORT void *_ZnamSt11align_val_t(size_t size, size_t align)
 {
-	void *p = shim_alloc(size, align, 0, HC_ALLOC_NEW_ARRAY, SHIM_CALLER);
+	void *p = shim_alloc(size, align, 0, HC_ALLOC_NEW_ARRAY, SHIM_CALL_SITE);
 
 	return p ? p : shim_new_aligned_failed("_ZnamSt11align_val_t", size, align);
 }
@@ -79,13 +79,13 @@ HC_EXPORT void *_ZnamSt11align_val_t(size_t size, size_t align)
 HC_EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t size, size_t align, const void *tag)
 {
 	(void)tag;
-	return shim_alloc(size, align, 0, HC_ALLOC_NEW, SHIM_CALLER);
+	return shim_alloc(size, align, 0, HC_ALLOC_NEW, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t size, size_t align, const void *tag)
 {
 	(void)tag;
-	return shim_alloc(size, align, 0, HC_ALLOC_NEW_ARRAY, SHIM_CALLER);
+	return shim_alloc(size, align, 0, HC_ALLOC_NEW_ARRAY, SHIM_CALL_SITE);
 }
 
 /* operator delete(void*) and its sized, aligned and nothrow forms: the

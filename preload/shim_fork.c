@@ -20,6 +20,7 @@ static void shim_prefork(void)
 {
 	struct shim_thread *t = shim_enter();
 
+	shim_gc_lock_for_fork();
 	pthread_mutex_lock(&shim_snapshot_lock);
 	pthread_mutex_lock(&shim_mmap_lock);
 	/* Until fork returns, an allocating signal handler on this thread must
@@ -38,6 +39,7 @@ static void shim_postfork_parent(void)
 	shim_tls.in_table--;
 	pthread_mutex_unlock(&shim_mmap_lock);
 	pthread_mutex_unlock(&shim_snapshot_lock);
+	shim_gc_unlock_after_fork(false);
 }
 
 static void shim_postfork_child(void)
@@ -49,6 +51,7 @@ static void shim_postfork_child(void)
 		hc_blocktable_reinit_locks_after_fork(shim_g.table);
 	shim_mmap_lock = plain;
 	shim_snapshot_lock = recursive;
+	shim_gc_unlock_after_fork(true);
 	shim_g.pid = (uint32_t)syscall(SYS_getpid);
 	shim_tls.tid = (uint32_t)syscall(SYS_gettid);
 	shim_tls.in_table--;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "graph.h"
 #include "roots.h"
 #include "scan.h"
 #include "shim.h"
@@ -384,114 +385,136 @@ static int build_stacks(struct shim_snap *s, struct hc_snapshot *snap)
 	return 0;
 }
 
+/* Everything a snapshot captures, in arena memory. */
+struct shim_capture {
+	struct shim_snap s;
+	struct shim_world world;
+	struct hc_snapshot snap;
+	struct hc_edge *edges;
+	uint64_t nedges;
+};
+
+/*
+ * Gathers the modules, the live blocks, their roots and the edges between
+ * them into c. Caller holds shim_snapshot_lock and is inside the shim (t).
+ * Returns 0, or -1 when out of memory (c->s.arena must still be released).
+ */
+static int shim_capture(struct shim_capture *c, struct shim_thread *t,
+			const struct shim_regs *regs, uintptr_t sp)
+{
+	struct shim_snap *s = &c->s;
+	char *maps_text;
+	size_t maps_len;
+	uint64_t i;
+	bool stopped = false;
+	int rc = -1;
+
+	if (gather_modules(s) < 0)
+		return -1;
+	fill_meta(s, &c->snap);
+	pthread_mutex_lock(&shim_mmap_lock);
+	/* A signal handler of the program that allocates now must not wait
+	 * for the shard locks this thread holds. */
+	t->in_table++;
+	hc_blocktable_lock_all(shim_g.table);
+	s->capblocks = hc_blocktable_count(shim_g.table) + 1;
+	s->blocks = hc_arena_alloc(&s->arena, s->capblocks * sizeof(*s->blocks));
+	if (!s->blocks)
+		goto unlock;
+	hc_blocktable_foreach_locked(shim_g.table, copy_block_cb, s);
+	/* From here until the world resumes: no jemalloc, no locks. */
+	if (shim_world_stop(&c->world, &s->arena) != HC_OK)
+		goto unlock;
+	stopped = true;
+	maps_text = read_whole(&s->arena, "/proc/self/maps", &maps_len);
+	if (!maps_text || hc_maps_parse(&s->maps, maps_text, maps_len, &s->arena) < 0)
+		goto unlock;
+	if (hc_scan_sort_blocks(s->blocks, s->nblocks, &s->arena) < 0)
+		goto unlock;
+	for (i = 0; i < s->ndata; i++)
+		scan_root(s, s->data[i].lo, s->data[i].hi, HC_ROOT_DATA);
+	{
+		unsigned nreg = shim_mmap_region_count_locked(), r;
+		struct shim_range *regions = hc_arena_alloc(&s->arena, (nreg + 1) * sizeof(*regions));
+
+		if (!regions)
+			goto unlock;
+		nreg = shim_mmap_regions_locked(regions, nreg);
+		for (r = 0; r < nreg; r++)
+			scan_root(s, regions[r].lo, regions[r].hi, HC_ROOT_MMAP);
+	}
+	for (i = 0; i < c->world.nthreads; i++) {
+		const struct shim_stopped *th = &c->world.threads[i];
+
+		if (th->tid == 0)
+			continue;
+		scan_thread(s, &th->regs, th->sp, th->tp, true);
+	}
+	scan_thread(s, regs, sp, (uintptr_t)__builtin_thread_pointer(), false);
+	if (hc_scan_edges(s->blocks, s->nblocks, &s->arena, &c->edges, &c->nedges) < 0)
+		goto unlock;
+	if (build_stacks(s, &c->snap) < 0)
+		goto unlock;
+	rc = 0;
+unlock:
+	if (stopped)
+		shim_world_resume(&c->world);
+	hc_blocktable_unlock_all(shim_g.table);
+	t->in_table--;
+	pthread_mutex_unlock(&shim_mmap_lock);
+	if (rc < 0)
+		return rc;
+
+	c->snap.version = HC_SNAPSHOT_VERSION;
+	c->snap.pid = shim_g.pid;
+	c->snap.ppid = (uint32_t)syscall(SYS_getppid);
+	c->snap.nthreads = 1 + c->world.nthreads;
+	c->snap.metadata_bytes = hc_blocktable_bytes(shim_g.table) + hc_stackdepot_bytes(shim_g.depot);
+	if (atomic_load(&shim_g.degraded))
+		c->snap.flags |= HC_SNAP_DEGRADED;
+	if (c->world.incomplete || s->incomplete)
+		c->snap.flags |= HC_SNAP_ROOTS_INCOMPLETE;
+	if (!shim_g.opts.stacks)
+		c->snap.flags |= HC_SNAP_STACKS_OFF;
+	c->snap.nmodules = s->nmods;
+	c->snap.modules = s->mods;
+	c->snap.nblocks = s->nblocks;
+	c->snap.blocks = s->blocks;
+	c->snap.nedges = c->nedges;
+	c->snap.edges = c->edges;
+	return 0;
+}
+
 int shim_snapshot_take(enum hc_snap_reason reason, const char *path,
 		       const struct shim_regs *regs, uintptr_t sp)
 {
 	struct shim_thread *t = shim_enter();
-	struct shim_snap s;
-	struct shim_world world;
-	struct hc_snapshot snap;
-	struct hc_edge *edges = NULL;
-	uint64_t nedges = 0, i;
-	char *maps_text;
-	size_t maps_len;
+	struct shim_capture c;
 	char file[HC_OPTION_STRING_MAX + 16];
 	int rc = -1, fd, saved_errno = errno;
-	bool stopped = false;
 
 	if (atomic_load(&shim_g.state) != SHIM_READY) {
 		errno = EAGAIN;
 		shim_leave(t);
 		return -1;
 	}
-	memset(&s, 0, sizeof(s));
-	memset(&snap, 0, sizeof(snap));
+	memset(&c, 0, sizeof(c));
 	pthread_mutex_lock(&shim_snapshot_lock);
-	if (gather_modules(&s) < 0)
-		goto nomem;
-	fill_meta(&s, &snap);
-	pthread_mutex_lock(&shim_mmap_lock);
-	/* A signal handler of the program that allocates now must not wait
-	 * for the shard locks this thread holds. */
-	t->in_table++;
-	hc_blocktable_lock_all(shim_g.table);
-	s.capblocks = hc_blocktable_count(shim_g.table) + 1;
-	s.blocks = hc_arena_alloc(&s.arena, s.capblocks * sizeof(*s.blocks));
-	if (!s.blocks)
-		goto unlock;
-	hc_blocktable_foreach_locked(shim_g.table, copy_block_cb, &s);
-	/* From here until the world resumes: no jemalloc, no locks. */
-	if (shim_world_stop(&world, &s.arena) != HC_OK)
-		goto unlock;
-	stopped = true;
-	maps_text = read_whole(&s.arena, "/proc/self/maps", &maps_len);
-	if (!maps_text || hc_maps_parse(&s.maps, maps_text, maps_len, &s.arena) < 0)
-		goto unlock;
-	if (hc_scan_sort_blocks(s.blocks, s.nblocks, &s.arena) < 0)
-		goto unlock;
-	for (i = 0; i < s.ndata; i++)
-		scan_root(&s, s.data[i].lo, s.data[i].hi, HC_ROOT_DATA);
-	{
-		unsigned nreg = shim_mmap_region_count_locked(), r;
-		struct shim_range *regions = hc_arena_alloc(&s.arena, (nreg + 1) * sizeof(*regions));
-
-		if (!regions)
-			goto unlock;
-		nreg = shim_mmap_regions_locked(regions, nreg);
-		for (r = 0; r < nreg; r++)
-			scan_root(&s, regions[r].lo, regions[r].hi, HC_ROOT_MMAP);
+	if (shim_capture(&c, t, regs, sp) < 0) {
+		saved_errno = ENOMEM;
+		shim_say("out of memory while taking a snapshot", 0);
+		goto out;
 	}
-	for (i = 0; i < world.nthreads; i++) {
-		const struct shim_stopped *th = &world.threads[i];
-
-		if (th->tid == 0)
-			continue;
-		scan_thread(&s, &th->regs, th->sp, th->tp, true);
-	}
-	scan_thread(&s, regs, sp, (uintptr_t)__builtin_thread_pointer(), false);
-	if (hc_scan_edges(s.blocks, s.nblocks, &s.arena, &edges, &nedges) < 0)
-		goto unlock;
-	if (build_stacks(&s, &snap) < 0)
-		goto unlock;
-	rc = 0;
-unlock:
-	if (stopped)
-		shim_world_resume(&world);
-	hc_blocktable_unlock_all(shim_g.table);
-	t->in_table--;
-	pthread_mutex_unlock(&shim_mmap_lock);
-	if (rc < 0)
-		goto nomem;
-
-	snap.version = HC_SNAPSHOT_VERSION;
-	snap.pid = shim_g.pid;
-	snap.ppid = (uint32_t)syscall(SYS_getppid);
-	snap.reason = reason;
-	snap.nthreads = 1 + world.nthreads;
-	snap.metadata_bytes = hc_blocktable_bytes(shim_g.table) + hc_stackdepot_bytes(shim_g.depot);
-	if (atomic_load(&shim_g.degraded))
-		snap.flags |= HC_SNAP_DEGRADED;
-	if (world.incomplete || s.incomplete)
-		snap.flags |= HC_SNAP_ROOTS_INCOMPLETE;
-	if (!shim_g.opts.stacks)
-		snap.flags |= HC_SNAP_STACKS_OFF;
-	snap.nmodules = s.nmods;
-	snap.modules = s.mods;
-	snap.nblocks = s.nblocks;
-	snap.blocks = s.blocks;
-	snap.nedges = nedges;
-	snap.edges = edges;
-
-	rc = -1;
+	c.snap.reason = reason;
 	fd = shim_out_open(path ? path : shim_g.output, file, sizeof(file));
 	if (fd < 0) {
 		saved_errno = errno;
-		shim_say("cannot create the snapshot file; errno", (uintptr_t)saved_errno);
+		shim_say_file("cannot create the snapshot", file, saved_errno);
 		goto out;
 	}
-	if (hc_snapshot_write_fd(fd, &snap) != HC_OK) {
+	if (hc_snapshot_write_fd(fd, &c.snap) != HC_OK) {
 		saved_errno = errno;
-		shim_say("cannot write the snapshot file; errno", (uintptr_t)saved_errno);
+		shim_say_file("cannot write the snapshot", file, saved_errno);
 		syscall(SYS_close, fd);
 		goto out;
 	}
@@ -500,14 +523,51 @@ unlock:
 		goto out;
 	}
 	rc = 0;
-	goto out;
-nomem:
-	saved_errno = ENOMEM;
-	shim_say("out of memory while taking a snapshot", 0);
 out:
-	hc_arena_release(&s.arena);
+	hc_arena_release(&c.s.arena);
 	pthread_mutex_unlock(&shim_snapshot_lock);
 	shim_leave(t);
 	errno = saved_errno;
+	return rc;
+}
+
+int shim_reachable_from_roots(void *const *objs, size_t n, bool *keep,
+			      const struct shim_regs *regs, uintptr_t sp)
+{
+	struct shim_thread *t = shim_enter();
+	struct shim_capture c;
+	struct hc_graph g;
+	uint8_t *reach = NULL;
+	bool built = false;
+	size_t i;
+	int rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	memset(&g, 0, sizeof(g));
+	pthread_mutex_lock(&shim_snapshot_lock);
+	if (shim_capture(&c, t, regs, sp) < 0)
+		goto out;
+	/* The world runs again: the graph may use the metadata allocator. */
+	if (hc_graph_build(&g, &c.snap) != HC_OK)
+		goto out;
+	built = true;
+	reach = hc_mem_calloc(c.snap.nblocks ? c.snap.nblocks : 1, 1);
+	if (!reach || hc_collect_reachability(&g, &c.snap, reach) != HC_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		uint64_t off;
+		int64_t b = hc_scan_find(c.snap.blocks, c.snap.nblocks, (uintptr_t)objs[i], &off);
+
+		/* Not a block we know (a static object): nothing to disprove. */
+		keep[i] = b >= 0 && reach[b] != 0;
+	}
+	rc = 0;
+out:
+	hc_mem_free(reach);
+	if (built)
+		hc_graph_fini(&g);
+	hc_arena_release(&c.s.arena);
+	pthread_mutex_unlock(&shim_snapshot_lock);
+	shim_leave(t);
 	return rc;
 }

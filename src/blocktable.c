@@ -171,8 +171,7 @@ void hc_blocktable_free(struct hc_blocktable *t)
 	hc_mem_free(t->raw);
 }
 
-static inline struct bt_shard *bt_shard_of(struct hc_blocktable *t,
-					   uint64_t hash)
+static inline struct bt_shard *bt_shard_of(struct hc_blocktable *t, uint64_t hash)
 {
 	return &t->shards[hash >> (64 - BT_SHARD_BITS)];
 }
@@ -303,6 +302,32 @@ bool hc_blocktable_remove(struct hc_blocktable *t, uintptr_t addr,
 	bt_delete_at_locked(sh, i);
 	__atomic_store_n(&sh->count, sh->count - 1, __ATOMIC_RELAXED);
 out:
+	bt_unlock(sh);
+	return found;
+}
+
+bool hc_blocktable_update_flags(struct hc_blocktable *t, uintptr_t addr,
+				uint8_t set, uint8_t clear, struct hc_block_rec *out)
+{
+	uint64_t hash = bt_hash(addr);
+	struct bt_shard *sh = bt_shard_of(t, hash);
+	bool found = false;
+	uint32_t i;
+
+	if (addr == 0)
+		return false;
+	bt_lock(sh);
+	i = bt_probe_locked(sh, addr, hash);
+	if (sh->slots[i].addr != 0) {
+		struct hc_block_rec rec;
+
+		found = true;
+		bt_unpack(&rec, &sh->slots[i]);
+		rec.flags = (uint8_t)((rec.flags | set) & ~clear);
+		bt_pack(&sh->slots[i], &rec);
+		if (out)
+			*out = rec;
+	}
 	bt_unlock(sh);
 	return found;
 }

@@ -58,6 +58,14 @@ bool hc_blocktable_remove(struct hc_blocktable *t, uintptr_t addr,
 bool hc_blocktable_lookup(struct hc_blocktable *t, uintptr_t addr,
 			  struct hc_block_rec *out);
 
+/*
+ * Sets the bits of set and clears those of clear in the flags of addr's
+ * record, copying the updated record to *out (may be NULL). Returns true if
+ * there was a record. MT-Safe (one shard lock).
+ */
+bool hc_blocktable_update_flags(struct hc_blocktable *t, uintptr_t addr,
+				uint8_t set, uint8_t clear, struct hc_block_rec *out);
+
 /* Number of live records (approximate while others insert). MT-Safe. */
 uint64_t hc_blocktable_count(struct hc_blocktable *t);
 /* Bytes of metadata the table holds. MT-Safe. */

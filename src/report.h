@@ -17,6 +17,9 @@
 
 #define HC_REPORT_JSON_VERSION 1
 
+struct hc_suppress_set;
+struct hc_baseline;
+
 struct hc_report_input {
 	const char *path;		/* the snapshot file */
 	const struct hc_snapshot *snap;
@@ -28,12 +31,38 @@ struct hc_report_opts {
 	bool color;		/* ANSI colour (the tool sets it on a terminal only) */
 	bool show_reachable;	/* list still-reachable groups too */
 	unsigned max_frames;	/* frames shown per stack; 0 = all */
+	/* Suppressions and baselines (suppress.h, baseline.h); text and JSON. */
+	bool gen_suppressions;	/* text: a suppression entry after each leak */
+	bool show_unused_suppressions;
+	const struct hc_suppress_set *suppressions;	/* NULL: none given */
+	const struct hc_baseline *baseline;		/* NULL: none given */
 };
 
 /* Each returns HC_OK or HC_ERR_IO (the stream failed). */
 int hc_report_text(FILE *out, const struct hc_report_input *in, size_t n,
 		   const struct hc_report_opts *opts);
 int hc_report_json(FILE *out, const struct hc_report_input *in, size_t n,
+		   const struct hc_report_opts *opts);
+
+/*
+ * More formats for tools and CI (man/heapcycle-report.5 describes each):
+ * SARIF 2.1.0 (code-scanning annotations at the allocating line), JUnit XML
+ * (one test case per leak group), the part of Valgrind's memcheck XML
+ * (protocol 4) that CTest and Jenkins read, Graphviz DOT (the leaked
+ * cycles), and one self-contained HTML page. Groups and cycles with
+ * suppressed_by set are left out of all of them. Each returns HC_OK,
+ * HC_ERR_IO (the stream failed) or HC_ERR_NOMEM (a stack could not be
+ * expanded; what was written so far stays in the stream).
+ */
+int hc_report_sarif(FILE *out, const struct hc_report_input *in, size_t n,
+		    const struct hc_report_opts *opts);
+int hc_report_junit(FILE *out, const struct hc_report_input *in, size_t n,
+		    const struct hc_report_opts *opts);
+int hc_report_vgxml(FILE *out, const struct hc_report_input *in, size_t n,
+		    const struct hc_report_opts *opts);
+int hc_report_dot(FILE *out, const struct hc_report_input *in, size_t n,
+		  const struct hc_report_opts *opts);
+int hc_report_html(FILE *out, const struct hc_report_input *in, size_t n,
 		   const struct hc_report_opts *opts);
 
 typedef int (*hc_report_fn)(FILE *out, const struct hc_report_input *in, size_t n,
@@ -45,8 +74,64 @@ hc_report_fn hc_report_find(const char *format);
 /* The known format names, comma separated, for messages. Cannot fail. */
 const char *hc_report_format_names(void);
 
+/* Why a snapshot was taken, as the reports name it: "exit", "_exit",
+ * "api", "signal", "interval", "exec", or "unknown". Cannot fail. */
+const char *hc_report_reason_name(uint32_t reason);
+
 /* Sums the leaked (not reachable) blocks and bytes over all inputs. */
 void hc_report_leak_totals(const struct hc_report_input *in, size_t n,
 			   uint64_t *blocks, uint64_t *bytes);
+
+/* ---- helpers shared by the writers (report.c) ---- */
+
+#define HC_REPORT_INLINE_MAX 16u	/* frames per pc asked of the symbolizer */
+
+/* A stack's frames as reports show them: heapcycle's own frames dropped,
+ * inlined calls expanded, innermost first. Zero-initialize; reuse across
+ * calls; release with hc_report_frames_fini. */
+struct hc_report_frames {
+	struct hc_frame *f;
+	unsigned n, cap;
+	unsigned skipped;	/* frames past the max_frames limit */
+};
+
+/* Fills fr with the frames of stack (none for stack 0 or out of range), at
+ * most max (0 = all). Returns HC_OK, or HC_ERR_NOMEM with fr holding the
+ * frames found so far. */
+int hc_report_frames_get(struct hc_report_frames *fr, struct hc_symbolizer *sym,
+			 const struct hc_snapshot *s, uint32_t stack, unsigned max);
+void hc_report_frames_fini(struct hc_report_frames *fr);
+
+/* The frame a leak is blamed on: the innermost one with a source file that
+ * is not a system one (under /usr/, or glibc's "../sysdeps/..."), else the
+ * innermost with a function name, else 0; -1 when fr is empty. Cannot fail. */
+int hc_report_alloc_frame(const struct hc_report_frames *fr);
+
+/* Whether a group or cycle is reported: leaks only, not suppressed, and (for
+ * a cycle) every index in range. Cannot fail. */
+bool hc_report_group_shown(const struct hc_leak_group *g);
+bool hc_report_cycle_shown(const struct hc_snapshot *s, const struct hc_cycle *cy);
+
+/* The member number of block in cy, or -1. Cannot fail. */
+int64_t hc_report_member_of(const struct hc_cycle *cy, uint32_t block);
+
+/* Length of the valid UTF-8 sequence at s (n >= 1 bytes left), or 0 when it
+ * is not one (overlong, surrogate, past U+10FFFF, U+FFFE/U+FFFF). */
+size_t hc_report_utf8_len(const unsigned char *s, size_t n);
+
+/* Writes s as a quoted JSON string ("null" for NULL); invalid UTF-8 becomes
+ * U+FFFD. html_safe also escapes < > & so the text can sit in an HTML
+ * <script> element. Stream errors are left for the caller's ferror. */
+void hc_report_json_str(FILE *out, const char *s, bool html_safe);
+
+/* Writes s escaped for XML 1.0 and HTML text and attribute values (nothing
+ * for NULL): markup characters as entities, tab/newline/CR as character
+ * references, other control characters and invalid UTF-8 as U+FFFD. */
+void hc_report_xml_str(FILE *out, const char *s);
+
+/* FNV-1a hash of a leak class and the function names of fr, so that the
+ * same leak found again (other addresses, shifted lines) gets the same
+ * value. Cannot fail. */
+uint64_t hc_report_stack_hash(const struct hc_report_frames *fr, unsigned cls);
 
 #endif

@@ -7,6 +7,8 @@
  * explains the fields. This file owns the serialization, string escaping
  * included (paths and names come from the program and may hold anything);
  * the numbers come from the analysis and the names from the symbolizer.
+ * Suppressed groups and cycles stay in, marked with the suppression's
+ * name; with a baseline each leak says whether it is new.
  */
 #include "config.h"
 
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "baseline.h"
 #include "report.h"
 
 #define HC_JSON_INLINE_MAX 16u
@@ -123,22 +126,6 @@ static void json_hex(FILE *out, uint64_t v)
 	fprintf(out, "\"0x%" PRIx64 "\"", v);
 }
 
-static const char *reason_name(uint32_t reason)
-{
-	switch (reason) {
-	case HC_REASON_EXIT:
-		return "exit";
-	case HC_REASON_UNDERSCORE_EXIT:
-		return "_exit";
-	case HC_REASON_API:
-		return "api";
-	case HC_REASON_SIGNAL:
-		return "signal";
-	default:
-		return "unknown";
-	}
-}
-
 /* The names are the JSON contract (doc/report-schema.json), spelled here
  * rather than borrowed from hc_leak_class_name so the schema and the
  * writer change together. */
@@ -214,6 +201,8 @@ static void json_total(FILE *out, const char *name, uint64_t blocks, uint64_t by
 struct json_sum {
 	struct hc_class_total t[HC_CLASS_COUNT];
 	uint64_t cycles;
+	struct hc_class_total suppressed;
+	bool with_suppressed;	/* suppressions were given: say how much they hid */
 };
 
 static void sum_add(struct json_sum *sum, const struct hc_analysis *an)
@@ -225,6 +214,8 @@ static void sum_add(struct json_sum *sum, const struct hc_analysis *an)
 		sum->t[k].bytes += an->totals[k].bytes;
 	}
 	sum->cycles += an->ncycles;
+	sum->suppressed.blocks += an->suppressed.blocks;
+	sum->suppressed.bytes += an->suppressed.bytes;
 }
 
 static void json_summary(FILE *out, const struct json_sum *sum)
@@ -251,6 +242,10 @@ static void json_summary(FILE *out, const struct json_sum *sum)
 		   sum->t[HC_CLASS_REACHABLE].bytes);
 	fputs(", ", out);
 	json_total(out, "leaked", blocks, bytes);
+	if (sum->with_suppressed) {
+		fputs(", ", out);
+		json_total(out, "suppressed", sum->suppressed.blocks, sum->suppressed.bytes);
+	}
 	fprintf(out, ", \"cycles\": %" PRIu64 "}", sum->cycles);
 }
 
@@ -259,6 +254,14 @@ static void json_group(const struct json_ctx *c, const struct hc_leak_group *g, 
 	fprintf(c->out, "%s\n      {\"class\": \"%s\", \"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64
 		", \"stack\": ", first ? "" : ",", class_name(g->cls), g->blocks, g->bytes);
 	json_stack(c, g->stack);
+	if (g->suppressed_by) {
+		fputs(", \"suppressed_by\": ", c->out);
+		json_str(c->out, g->suppressed_by);
+	}
+	if (c->opts->baseline && g->cls != HC_CLASS_REACHABLE)
+		fprintf(c->out, ", \"baseline\": \"%s\"",
+			hc_baseline_has_group(c->opts->baseline, c->snap, c->sym, g->stack, g->cls)
+			? "known" : "new");
 	fputc('}', c->out);
 }
 
@@ -373,7 +376,16 @@ static void json_cycle(const struct json_ctx *c, const struct hc_cycle *cy)
 			first ? "" : ",", from, to, e->from_offset, e->to_offset);
 		first = false;
 	}
-	fputs(first ? "]}" : "\n        ]}", c->out);
+	fputs(first ? "]" : "\n        ]", c->out);
+	if (cy->suppressed_by) {
+		fputs(", \"suppressed_by\": ", c->out);
+		json_str(c->out, cy->suppressed_by);
+	}
+	if (c->opts->baseline)
+		fprintf(c->out, ", \"baseline\": \"%s\"",
+			hc_baseline_has_cycle(c->opts->baseline, s, c->an, c->sym, cy)
+			? "known" : "new");
+	fputc('}', c->out);
 	hc_mem_free(keys);
 }
 
@@ -395,7 +407,7 @@ static bool cycle_valid(const struct hc_snapshot *s, const struct hc_cycle *cy)
 static void json_process(const struct json_ctx *c, const char *path)
 {
 	const struct hc_snapshot *s = c->snap;
-	struct json_sum sum = { 0 };
+	struct json_sum sum = { .with_suppressed = c->opts->suppressions != NULL };
 	uint32_t i;
 	bool first = true;
 
@@ -406,7 +418,7 @@ static void json_process(const struct json_ctx *c, const char *path)
 	fputs(", \"cmdline\": ", c->out);
 	json_str(c->out, s->cmdline);
 	fprintf(c->out, ", \"reason\": \"%s\", \"time\": %" PRIu64 ", \"flags\": [",
-		reason_name(s->reason), s->time_ns);
+		hc_report_reason_name(s->reason), s->time_ns);
 	if (s->flags & HC_SNAP_DEGRADED) {
 		fputs("\"degraded\"", c->out);
 		first = false;
@@ -439,7 +451,7 @@ int hc_report_json(FILE *out, const struct hc_report_input *in, size_t n,
 {
 	static const struct hc_report_opts defaults;
 	struct json_ctx c = { .out = out, .opts = opts ? opts : &defaults };
-	struct json_sum sum = { 0 };
+	struct json_sum sum = { .with_suppressed = c.opts->suppressions != NULL };
 	size_t i;
 	bool first = true;
 

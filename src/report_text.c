@@ -6,15 +6,20 @@
  * cycle, drawn as a path through its members with the offsets of the
  * pointers that close it. Cycle-class groups are printed only there. This
  * file owns the layout; the numbers come from the analysis (analysis.h) and
- * the names from the symbolizer (symbolize.c). man/heapcycle-report.5
- * describes the format.
+ * the names from the symbolizer (symbolize.c). Suppressed groups and cycles
+ * are left out but counted in the summaries; with a baseline each leak says
+ * whether it is new; with gen_suppressions each is followed by a ready
+ * suppression (suppress.c writes it). man/heapcycle-report.5 describes the
+ * format.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "baseline.h"
 #include "report.h"
+#include "suppress.h"
 
 #define HC_TEXT_INLINE_MAX 16u		/* frames per pc asked of the symbolizer */
 #define HC_TEXT_PATH_MAX 64u		/* cycle members drawn on the path line */
@@ -39,22 +44,6 @@ struct text_ctx {
 static const char *col(const struct text_ctx *c, const char *code)
 {
 	return c->opts->color ? code : "";
-}
-
-static const char *reason_name(uint32_t reason)
-{
-	switch (reason) {
-	case HC_REASON_EXIT:
-		return "exit";
-	case HC_REASON_UNDERSCORE_EXIT:
-		return "_exit";
-	case HC_REASON_API:
-		return "snapshot";
-	case HC_REASON_SIGNAL:
-		return "signal";
-	default:
-		return "unknown";
-	}
 }
 
 static void print_frame(const struct text_ctx *c, unsigned no, const struct hc_frame *f)
@@ -310,6 +299,33 @@ static void print_cycle_stacks(struct text_ctx *c, const struct hc_cycle *cy)
 	hc_mem_free(same);
 }
 
+static const char *baseline_mark(bool known, const struct hc_baseline *b)
+{
+	if (!b)
+		return "";
+	return known ? " (in baseline)" : " (new since baseline)";
+}
+
+/* One entry per distinct (stack, class) of the members: what it takes for
+ * hc_suppress_apply to find every member's stack suppressed. */
+static void print_cycle_suppressions(const struct text_ctx *c, const struct hc_cycle *cy)
+{
+	for (uint32_t i = 0; i < cy->nmembers; i++) {
+		uint32_t b = cy->members[i], st = c->snap->blocks[b].stack;
+		unsigned cls = b < c->an->nblocks ? c->an->block_class[b] : HC_CLASS_CYCLE;
+		bool seen = false;
+
+		for (uint32_t j = 0; j < i && !seen; j++) {
+			uint32_t bj = cy->members[j];
+
+			seen = c->snap->blocks[bj].stack == st &&
+			       (bj < c->an->nblocks ? c->an->block_class[bj] : HC_CLASS_CYCLE) == cls;
+		}
+		if (!seen)
+			hc_suppress_print_entry(c->out, c->sym, c->snap, st, (enum hc_leak_class)cls);
+	}
+}
+
 static void print_cycles(struct text_ctx *c)
 {
 	const struct hc_cycle *cy;
@@ -318,18 +334,24 @@ static void print_cycles(struct text_ctx *c)
 
 	for (k = 0; k < c->an->ncycles; k++) {
 		cy = &c->an->cycles[k];
-		if (!cycle_valid(c, cy))
+		if (!cycle_valid(c, cy) || cy->suppressed_by)
 			continue;
 		fprintf(c->out, "%sLeaked cycle of %llu byte(s) in %u object(s), "
-			"retaining %llu byte(s) in %llu object(s)%s:%s\n",
+			"retaining %llu byte(s) in %llu object(s)%s%s:%s\n",
 			col(c, C_RED), (unsigned long long)cy->bytes, cy->nmembers,
 			(unsigned long long)cy->retained_bytes,
 			(unsigned long long)cy->retained_blocks,
-			cy->is_root ? "" : " (itself held by another leak)", col(c, C_RESET));
+			cy->is_root ? "" : " (itself held by another leak)",
+			baseline_mark(c->opts->baseline &&
+				      hc_baseline_has_cycle(c->opts->baseline, c->snap, c->an,
+							    c->sym, cy), c->opts->baseline),
+			col(c, C_RESET));
 		keys = member_index_new(cy);
 		print_cycle_graph(c, cy, keys);
 		hc_mem_free(keys);
 		print_cycle_stacks(c, cy);
+		if (c->opts->gen_suppressions)
+			print_cycle_suppressions(c, cy);
 		fputc('\n', c->out);
 	}
 }
@@ -372,10 +394,19 @@ static void print_group(const struct text_ctx *c, const struct hc_leak_group *g)
 	default:
 		return;	/* cycle members: printed in their cycle's section */
 	}
-	fprintf(c->out, "%s%s of %llu byte(s) in %llu object(s) allocated from:%s\n",
+	if (g->suppressed_by)
+		return;	/* counted in the summaries */
+	fprintf(c->out, "%s%s of %llu byte(s) in %llu object(s)%s allocated from:%s\n",
 		col(c, colour), what, (unsigned long long)g->bytes,
-		(unsigned long long)g->blocks, col(c, C_RESET));
+		(unsigned long long)g->blocks,
+		g->cls == HC_CLASS_REACHABLE ? "" :
+		baseline_mark(c->opts->baseline &&
+			      hc_baseline_has_group(c->opts->baseline, c->snap, c->sym,
+						    g->stack, g->cls), c->opts->baseline),
+		col(c, C_RESET));
 	print_stack(c, g->stack);
+	if (c->opts->gen_suppressions && g->cls != HC_CLASS_REACHABLE)
+		hc_suppress_print_entry(c->out, c->sym, c->snap, g->stack, g->cls);
 	fputc('\n', c->out);
 }
 
@@ -462,7 +493,9 @@ static void print_process(struct text_ctx *c, const char *path)
 
 	fprintf(c->out, "%s==%u== heapcycle: %s (pid %u, ppid %u), snapshot at %s%s%s%s\n",
 		col(c, C_BOLD), c->snap->pid, c->snap->exe ? c->snap->exe : "<unknown>",
-		c->snap->pid, c->snap->ppid, reason_name(c->snap->reason),
+		c->snap->pid, c->snap->ppid,
+		c->snap->reason == HC_REASON_API ? "heapcycle_snapshot()" :
+		hc_report_reason_name(c->snap->reason),
 		path ? " in " : "", path ? path : "", col(c, C_RESET));
 	if (blocks == 0) {
 		fprintf(c->out, "heapcycle: no leaks found (%llu bytes in %llu blocks still reachable)\n",
@@ -480,9 +513,17 @@ static void print_process(struct text_ctx *c, const char *path)
 	print_groups(c, an->groups, an->groups ? an->ngroups : 0);
 	if (c->opts->show_reachable)
 		print_reachable(c);
-	fprintf(c->out, "%sSUMMARY: heapcycle: %llu byte(s) leaked in %llu allocation(s).%s\n\n",
-		col(c, C_BOLD), (unsigned long long)bytes, (unsigned long long)blocks,
-		col(c, C_RESET));
+	if (c->opts->suppressions)
+		fprintf(c->out, "%sSUMMARY: heapcycle: %llu byte(s) leaked in %llu allocation(s); "
+			"suppressed: %llu bytes in %llu blocks.%s\n\n",
+			col(c, C_BOLD), (unsigned long long)(bytes - an->suppressed.bytes),
+			(unsigned long long)(blocks - an->suppressed.blocks),
+			(unsigned long long)an->suppressed.bytes,
+			(unsigned long long)an->suppressed.blocks, col(c, C_RESET));
+	else
+		fprintf(c->out, "%sSUMMARY: heapcycle: %llu byte(s) leaked in %llu allocation(s).%s\n\n",
+			col(c, C_BOLD), (unsigned long long)bytes, (unsigned long long)blocks,
+			col(c, C_RESET));
 	fprintf(c->out, "LEAK SUMMARY (pid %u):\n", c->snap->pid);
 	fprintf(c->out, "   definitely lost: %llu bytes in %llu blocks\n",
 		(unsigned long long)t[HC_CLASS_DIRECT].bytes,
@@ -500,6 +541,11 @@ static void print_process(struct text_ctx *c, const char *path)
 	fprintf(c->out, "   still reachable: %llu bytes in %llu blocks\n",
 		(unsigned long long)t[HC_CLASS_REACHABLE].bytes,
 		(unsigned long long)t[HC_CLASS_REACHABLE].blocks);
+	/* Valgrind's line; here the lost lines above include it. */
+	if (c->opts->suppressions)
+		fprintf(c->out, "        suppressed: %llu bytes in %llu blocks (included above)\n",
+			(unsigned long long)an->suppressed.bytes,
+			(unsigned long long)an->suppressed.blocks);
 	print_warnings(c);
 }
 
@@ -519,6 +565,11 @@ int hc_report_text(FILE *out, const struct hc_report_input *in, size_t n,
 		if (i)
 			fputc('\n', out);
 		print_process(&c, in[i].path);
+	}
+	if (c.opts->suppressions) {
+		fputc('\n', out);
+		hc_suppress_print_used(out, c.opts->suppressions,
+				       c.opts->show_unused_suppressions);
 	}
 	if (fflush(out) != 0 || ferror(out))
 		return HC_ERR_IO;

@@ -36,12 +36,14 @@ enum hc_snap_reason {
 	HC_REASON_API = 3,		/* heapcycle_snapshot() */
 	HC_REASON_SIGNAL = 4,		/* the snapshot_signal option's signal arrived */
 	HC_REASON_INTERVAL = 5,		/* every snapshot_interval seconds */
+	HC_REASON_EXEC = 6,		/* just before a successful-looking exec */
 };
 
 /* block.flags */
 enum {
 	HC_BLOCK_FREED_MISMATCH = 1u << 0,	/* reserved for mismatch reports */
 	HC_BLOCK_LOADER = 1u << 1,	/* allocated by the dynamic loader: a root */
+	HC_BLOCK_TRACKED = 1u << 2,	/* tracked with heapcycle_track() */
 };
 
 /* module.flags */

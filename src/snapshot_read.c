@@ -272,7 +272,16 @@ static int hc_rd_stacks(struct hc_rd *r, struct hc_snap_owned *o, uint64_t pos,
 		if (i == 0 && n != 0)
 			return hc_fail(r, HC_ERR_FORMAT, pos, "stack 0: not empty");
 		pos += 4;
-		if ((end - pos) / 8 < n)
+		/*
+		 * frames[] was sized for the bytes left after every stack's
+		 * count, so a stack may only take what the counts of the
+		 * stacks after it leave over. Checking against the bytes
+		 * left after this one alone let one stack swallow the later
+		 * counts and write past frames[] before the next stack
+		 * noticed (found by fuzz_snapshot). The loop keeps
+		 * end - pos >= 4 * (count - i), so this cannot wrap.
+		 */
+		if ((end - pos - 4 * (count - 1 - i)) / 8 < n)
 			return hc_fail(r, HC_ERR_FORMAT, pos, "stack %llu: past section end",
 				       (unsigned long long)i);
 		p = r->base + pos;

@@ -4,7 +4,9 @@
  * shares with it: each snapshot file is read and checked (snapshot_read.c),
  * analysed (hc_analyze), given a symbolizer, and all of them are printed
  * together by the text or JSON writer. A file that cannot be read gets one
- * error line and is left out; the others are still reported.
+ * error line and is left out; the others are still reported. Also loads
+ * the suppression files and the baseline once (suppress.c and baseline.c
+ * parse them) and totals what --check fails on.
  */
 #include "config.h"
 
@@ -17,12 +19,145 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "baseline.h"
 #include "hc.h"
 #include "options.h"
 #include "report.h"
 #include "snapshot.h"
+#include "suppress.h"
 #include "symbolize.h"
 #include "tool.h"
+
+void hc_tool_extras_fini(struct hc_tool_extras *x)
+{
+	hc_suppress_free(x->supp);
+	hc_baseline_free(x->baseline);
+	memset(x, 0, sizeof(*x));
+}
+
+int hc_tool_extras_load(const struct hc_options *o, struct hc_tool_extras *x)
+{
+	struct hc_error err = { 0 };
+	char line[512];
+	int rc = HC_ERR_ARG;
+
+	memset(x, 0, sizeof(*x));
+	if (hc_tool_parse_fail_on(o->fail_on, &x->fail_on, NULL) != HC_OK) {
+		hc_tool_usage("--fail-on: bad value '%s'", o->fail_on);
+		goto out;
+	}
+	if (o->suppressions[0]) {
+		const char *p = o->suppressions;
+
+		if (hc_suppress_new(&x->supp) != HC_OK)
+			goto nomem;
+		/* A comma list of files, as LSan's suppressions= takes one. */
+		for (;;) {
+			size_t len = strcspn(p, ",");
+			char *path = strndup(p, len);
+			int lrc;
+
+			if (!path)
+				goto nomem;
+			if (len == 0) {
+				free(path);
+				hc_tool_usage("--suppressions: empty file name in '%s'",
+					      o->suppressions);
+				goto out;
+			}
+			memset(&err, 0, sizeof(err));
+			lrc = hc_suppress_load_file(x->supp, path, stderr, &err);
+			if (lrc == HC_ERR_NOMEM) {
+				free(path);
+				goto nomem;
+			}
+			if (lrc == HC_ERR_IO)
+				hc_tool_error("%s: cannot read suppressions: %s", path, err.what);
+			else if (lrc != HC_OK)
+				hc_tool_error("%s:%llu: bad suppression: %s", path,
+					      (unsigned long long)err.offset, err.what);
+			free(path);
+			if (lrc != HC_OK)
+				goto out;
+			if (!p[len])
+				break;
+			p += len + 1;
+		}
+	}
+	if (o->baseline[0]) {
+		int brc = hc_baseline_read_file(o->baseline, &x->baseline, &err);
+
+		if (brc == HC_ERR_IO) {
+			hc_tool_error("%s: cannot read the baseline: %s", o->baseline, err.what);
+			goto out;
+		}
+		if (brc != HC_OK) {
+			hc_tool_error("baseline %s", hc_error_format(&err, o->baseline, line,
+								     sizeof(line)));
+			goto out;
+		}
+	}
+	rc = HC_OK;
+	goto out;
+nomem:
+	hc_tool_error("out of memory");
+out:
+	if (rc != HC_OK)
+		hc_tool_extras_fini(x);
+	return rc;
+}
+
+bool hc_tool_result_fails(const struct hc_tool_result *res, const struct hc_options *o)
+{
+	if (!res->failing_blocks)
+		return false;
+	return o->max_leaked_bytes == 0 || res->failing_bytes > (uint64_t)o->max_leaked_bytes;
+}
+
+/* Adds to res what --check counts in one analysed snapshot. */
+static void hc_tool_count_failing(const struct hc_report_input *in,
+				  const struct hc_tool_extras *x, struct hc_tool_result *res)
+{
+	const struct hc_analysis *an = in->an;
+	const struct hc_snapshot *s = in->snap;
+
+	for (uint64_t i = 0; an->groups && i < an->ngroups; i++) {
+		const struct hc_leak_group *g = &an->groups[i];
+
+		if (g->cls == HC_CLASS_REACHABLE || g->cls >= HC_CLASS_COUNT ||
+		    g->suppressed_by || !(x->fail_on & (1u << g->cls)))
+			continue;
+		if (x->baseline && hc_baseline_has_group(x->baseline, s, in->sym, g->stack, g->cls))
+			continue;
+		res->failing_blocks += g->blocks;
+		res->failing_bytes += g->bytes;
+	}
+	/* A cycle new to the baseline whose members' groups all are in it
+	 * (the same allocations, linked up differently) was not counted by
+	 * its groups: count it as a cycle. */
+	if (!x->baseline || !(x->fail_on & (1u << HC_CLASS_CYCLE)))
+		return;
+	for (uint32_t i = 0; an->cycles && i < an->ncycles; i++) {
+		const struct hc_cycle *cy = &an->cycles[i];
+		bool all_known = true;
+
+		if (cy->suppressed_by || hc_baseline_has_cycle(x->baseline, s, an, in->sym, cy))
+			continue;
+		for (uint32_t m = 0; all_known && m < cy->nmembers; m++) {
+			uint32_t b = cy->members[m];
+
+			if (b >= s->nblocks || b >= an->nblocks)
+				continue;
+			all_known = hc_baseline_has_group(x->baseline, s, in->sym,
+							  s->blocks[b].stack,
+							  an->block_class[b]);
+		}
+		if (all_known) {
+			res->failing_blocks += cy->nmembers;
+			res->failing_bytes += cy->bytes;
+		}
+	}
+}
 
 static void hc_report_input_fini(struct hc_report_input *in)
 {
@@ -61,7 +196,11 @@ static int hc_report_input_load(struct hc_report_input *in, const char *path,
 		goto out;
 	}
 	in->snap = snap;
-	*api = snap->reason == HC_REASON_API;
+	/* Snapshots taken while the process ran (the API, a signal, the
+	 * interval) are not what it leaked in the end; exit, _exit and exec
+	 * ones are. */
+	*api = snap->reason == HC_REASON_API || snap->reason == HC_REASON_SIGNAL ||
+	       snap->reason == HC_REASON_INTERVAL;
 	if (skip_api && *api)
 		goto out;
 	rc = hc_analyze(snap, &an);
@@ -82,14 +221,18 @@ out:
 }
 
 int hc_tool_report_files(FILE *out, char *const *paths, size_t n,
-			 const struct hc_options *o, bool color, bool *is_api,
-			 struct hc_tool_result *res)
+			 const struct hc_options *o, const struct hc_tool_extras *x,
+			 bool color, bool *is_api, struct hc_tool_result *res)
 {
 	struct hc_report_input *in = NULL;
 	struct hc_report_opts ropts = {
 		.color = color && !strcmp(o->format, "text"),
 		.show_reachable = o->show_reachable,
 		.max_frames = 0,
+		.gen_suppressions = o->gen_suppressions,
+		.show_unused_suppressions = o->show_unused_suppressions,
+		.suppressions = x->supp,
+		.baseline = x->baseline,
 	};
 	size_t nin = 0;
 	int rc = HC_OK;
@@ -109,10 +252,21 @@ int hc_tool_report_files(FILE *out, char *const *paths, size_t n,
 
 		if (is_api)
 			is_api[k] = lrc == HC_OK && api;
-		if (lrc != HC_OK)
+		if (lrc != HC_OK) {
 			res->nfailed++;
-		else if (!is_api || !api)
+			continue;
+		}
+		if (is_api && api)
+			continue;
+		if (hc_suppress_apply(x->supp, in[nin].snap, (struct hc_analysis *)in[nin].an,
+				      in[nin].sym) != HC_OK) {
+			hc_tool_error("out of memory");
+			rc = HC_ERR_NOMEM;
 			nin++;
+			goto out;
+		}
+		hc_tool_count_failing(&in[nin], x, res);
+		nin++;
 	}
 	res->nread = nin;
 	if (nin == 0)
@@ -213,6 +367,7 @@ out:
 int hc_cmd_report(struct hc_options *o, int argc, char **argv)
 {
 	struct hc_pathlist files = { 0 };
+	struct hc_tool_extras x = { 0 };
 	struct hc_tool_result res;
 	bool output_given = false;
 	bool operands_only = false;
@@ -271,7 +426,9 @@ int hc_cmd_report(struct hc_options *o, int argc, char **argv)
 		status = hc_tool_usage("report: no snapshot file or directory given");
 		goto out;
 	}
-	if (hc_tool_report_files(stdout, files.v, files.n, o,
+	if (hc_tool_extras_load(o, &x) != HC_OK)
+		goto out;
+	if (hc_tool_report_files(stdout, files.v, files.n, o, &x,
 				 hc_tool_want_color(STDOUT_FILENO), NULL, &res) != HC_OK) {
 		status = HC_EXIT_USAGE;
 		goto out;
@@ -279,7 +436,7 @@ int hc_cmd_report(struct hc_options *o, int argc, char **argv)
 	nbad += res.nfailed;
 	if (nbad)
 		status = HC_EXIT_USAGE;
-	else if (o->check && res.leaked_blocks)
+	else if (o->check && hc_tool_result_fails(&res, o))
 		status = o->error_exitcode;
 	else
 		status = 0;
@@ -288,6 +445,7 @@ nomem:
 	hc_tool_error("out of memory");
 	status = HC_EXIT_USAGE;
 out:
+	hc_tool_extras_fini(&x);
 	hc_pathlist_free(&files);
 	return status;
 }

@@ -6,6 +6,8 @@
  * would (SIGINT and SIGQUIT belong to PROG, SIGTERM and SIGHUP are passed
  * on), then finds the snapshots every process of the run wrote and reports
  * them on standard error, which leaves PROG's standard output untouched.
+ * Suppression and baseline files are read before PROG starts, so a broken
+ * one costs no run.
  * The shim (preload/) writes the snapshots; cmd_report.c reads and reports
  * them.
  */
@@ -370,6 +372,24 @@ static bool hc_run_remove_tmpdir(struct hc_run_state *st, const bool *keep)
 	return rmdir(st->tmpdir) == 0;
 }
 
+/* True if the directory of the output pattern can take new files: when
+ * it cannot, the shim reports that itself and the tool adds nothing. */
+static bool hc_run_output_dir_writable(const struct hc_options *o)
+{
+	char dir[sizeof(o->output)];
+	char *slash;
+
+	memcpy(dir, o->output, sizeof(dir));
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return access(".", W_OK | X_OK) == 0;
+	if (slash == dir)
+		slash[1] = 0;
+	else
+		*slash = 0;
+	return access(dir, W_OK | X_OK) == 0;
+}
+
 /* Makes a private directory and points the output option into it. */
 static int hc_run_make_tmpdir(struct hc_run_state *st, struct hc_options *o)
 {
@@ -601,6 +621,7 @@ int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv)
 {
 	struct hc_run_state st = { 0 };
 	struct hc_run_env env = { 0 };
+	struct hc_tool_extras x = { 0 };
 	struct hc_tool_result res = { 0 };
 	char **prog_argv;
 	int status = HC_EXIT_USAGE;
@@ -633,6 +654,8 @@ int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv)
 		goto out;
 	}
 	prog_argv = argv + i;
+	if (hc_tool_extras_load(o, &x) != HC_OK)
+		goto out;
 
 	st.shim = hc_run_find_shim();
 	if (!st.shim)
@@ -662,7 +685,7 @@ int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv)
 		nomem = true;
 		goto out;
 	}
-	if (hc_tool_report_files(stderr, st.files, st.nfiles, o,
+	if (hc_tool_report_files(stderr, st.files, st.nfiles, o, &x,
 				 hc_tool_want_color(STDERR_FILENO), st.is_api,
 				 &res) == HC_ERR_NOMEM) {
 		nomem = true;
@@ -677,12 +700,13 @@ int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv)
 			hc_tool_error("no snapshot was written: %s was killed by SIG%s",
 				      prog_argv[0], sigabbrev_np(WTERMSIG(wstatus)) ?
 				      sigabbrev_np(WTERMSIG(wstatus)) : "?");
-		else
+		else if (hc_run_output_dir_writable(o))
 			hc_tool_error("no snapshot was written: %s may be statically linked "
 				      "or setuid, or may have cleared LD_PRELOAD", prog_argv[0]);
+		/* else the shim could not create the file and has said why. */
 	}
 	/* A snapshot that cannot be read cannot prove the run clean. */
-	if (o->check && (res.leaked_blocks || res.nfailed))
+	if (o->check && (hc_tool_result_fails(&res, o) || res.nfailed))
 		status = o->error_exitcode;
 out:
 	if (nomem) {
@@ -699,6 +723,7 @@ out:
 			hc_tool_error("could not remove %s", st.tmpdir);
 	}
 	free(env.ld_preload);
+	hc_tool_extras_fini(&x);
 	hc_run_state_fini(&st);
 	return status;
 }

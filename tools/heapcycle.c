@@ -4,7 +4,8 @@
  * --version, and the command-line spelling of the options that options.def
  * declares (--name=value, --name value, --flag, --no-flag, -o PATH). The
  * option values themselves are parsed and checked by src/options.c; running
- * a program is cmd_run.c's, reading and reporting snapshots cmd_report.c's.
+ * a program is cmd_run.c's, reading and reporting snapshots cmd_report.c's,
+ * comparing two snapshots cmd_diff.c's.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analysis.h"
 #include "hc.h"
 #include "options.h"
 #include "report.h"
@@ -50,6 +52,7 @@ void hc_tool_print_help(FILE *out)
 {
 	fputs("Usage: heapcycle run [OPTIONS] [--] PROG [ARGS...]\n"
 	      "       heapcycle report [OPTIONS] SNAPSHOT...|DIR\n"
+	      "       heapcycle diff [--format text|json] A.hcs B.hcs\n"
 	      "       heapcycle --help | --version\n"
 	      "\n"
 	      "Find the memory a C or C++ program lost, leaked reference cycles included.\n"
@@ -60,6 +63,8 @@ void hc_tool_print_help(FILE *out)
 	      "            standard output is left alone and its exit status is returned\n"
 	      "  report    report snapshot files (a directory: its *.hcs files) on\n"
 	      "            standard output\n"
+	      "  diff      compare two snapshots of one process: growth by allocation\n"
+	      "            stack, leak groups and cycles new in B (--format text|json)\n"
 	      "  help      show this help\n"
 	      "\n"
 	      "Options (also read from HEAPCYCLE_OPTIONS as name=value items separated by\n"
@@ -73,8 +78,10 @@ void hc_tool_print_help(FILE *out)
 	      "\n"
 	      "Exit status: run returns PROG's status (128+N if signal N killed it), 126 or\n"
 	      "127 if PROG cannot be run; report returns 0, or 2 if a file could not be\n"
-	      "read. With --check both return error_exitcode when a leak was found. Usage\n"
-	      "errors return 2.\n"
+	      "read. With --check both return error_exitcode when unsuppressed leaks of\n"
+	      "the fail_on classes (not in the baseline, if one is given) exceed\n"
+	      "max_leaked_bytes. Usage errors, and suppression or baseline files that\n"
+	      "cannot be read, return 2.\n"
 	      "\n"
 	      "See heapcycle(1).\n",
 	      out);
@@ -181,11 +188,56 @@ out:
 	return rc;
 }
 
+int hc_tool_parse_fail_on(const char *list, unsigned *mask, const char **bad)
+{
+	static const struct {
+		const char *name;
+		enum hc_leak_class cls;
+	} names[] = {
+		{ "direct", HC_CLASS_DIRECT },
+		{ "indirect", HC_CLASS_INDIRECT },
+		{ "possible", HC_CLASS_POSSIBLE },
+		{ "cycle", HC_CLASS_CYCLE },
+	};
+	const char *p = list;
+	unsigned m = 0;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		bool found = false;
+
+		for (size_t k = 0; k < HC_ARRAY_SIZE(names); k++)
+			if (len == strlen(names[k].name) && !strncmp(p, names[k].name, len)) {
+				m |= 1u << names[k].cls;
+				found = true;
+			}
+		if (!found) {
+			if (bad)
+				*bad = p;
+			return HC_ERR_ARG;
+		}
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	*mask = m;
+	return HC_OK;
+}
+
 int hc_tool_check_options(const struct hc_options *o)
 {
+	const char *bad = NULL;
+	unsigned mask;
+
 	if (!hc_report_find(o->format)) {
 		hc_tool_usage("unknown report format '%s' (%s)", o->format,
 			      hc_report_format_names());
+		return HC_ERR_ARG;
+	}
+	if (hc_tool_parse_fail_on(o->fail_on, &mask, &bad) != HC_OK) {
+		hc_tool_usage("--fail-on: bad class '%.*s' in '%s' (a comma list of "
+			      "direct, indirect, possible, cycle)",
+			      (int)strcspn(bad, ","), bad, o->fail_on);
 		return HC_ERR_ARG;
 	}
 	return HC_OK;
@@ -239,13 +291,15 @@ int main(int argc, char **argv)
 	if (i < argc && !strcmp(argv[i], "--"))
 		i++;
 	if (i >= argc) {
-		status = hc_tool_usage("no command given (run or report)");
+		status = hc_tool_usage("no command given (run, report or diff)");
 		goto out;
 	}
 	if (!strcmp(argv[i], "run")) {
 		status = hc_cmd_run(o, output_given, argc - i, argv + i);
 	} else if (!strcmp(argv[i], "report")) {
 		status = hc_cmd_report(o, argc - i, argv + i);
+	} else if (!strcmp(argv[i], "diff")) {
+		status = hc_cmd_diff(o, argc - i, argv + i);
 	} else if (!strcmp(argv[i], "help")) {
 		hc_tool_print_help(stdout);
 		status = fflush(stdout) ? 1 : 0;

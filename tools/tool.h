@@ -18,6 +18,9 @@
 #include "hc.h"
 #include "options.h"
 
+struct hc_suppress_set;
+struct hc_baseline;
+
 /* Exit status for a usage error or a file the tool could not read. */
 #define HC_EXIT_USAGE 2
 /* Exit status when PROG cannot be found, and when it can but not run (sh). */
@@ -59,32 +62,65 @@ int hc_tool_parse_option(struct hc_options *o, int argc, char **argv, int *i,
 			 bool allow_short_o, bool *output_given);
 
 /*
- * Checks the options the tool itself acts on (format). Returns HC_OK, or
- * HC_ERR_ARG after printing one usage line.
+ * Checks the options the tool itself acts on (format, fail_on). Returns
+ * HC_OK, or HC_ERR_ARG after printing one usage line.
  */
 int hc_tool_check_options(const struct hc_options *o);
+
+/*
+ * Parses a fail_on list ("direct,indirect,possible,cycle", any subset, no
+ * empty items) into *mask, a bit per enum hc_leak_class. Returns HC_OK, or
+ * HC_ERR_ARG with *bad (when not NULL) pointing at the bad item.
+ */
+int hc_tool_parse_fail_on(const char *list, unsigned *mask, const char **bad);
+
+/* What the report pass needs besides the snapshots, loaded once. */
+struct hc_tool_extras {
+	struct hc_suppress_set *supp;	/* NULL: no suppressions option */
+	struct hc_baseline *baseline;	/* NULL: no baseline option */
+	unsigned fail_on;		/* bit per enum hc_leak_class */
+};
+
+/*
+ * Loads the suppression files (comma separated) and the baseline named by
+ * o into x, and parses fail_on. Returns HC_OK, or HC_ERR_ARG after
+ * printing one line naming the file (and line) that is wrong; x is then
+ * empty. Release with hc_tool_extras_fini.
+ */
+int hc_tool_extras_load(const struct hc_options *o, struct hc_tool_extras *x);
+void hc_tool_extras_fini(struct hc_tool_extras *x);
 
 /* Totals of one reporting pass. */
 struct hc_tool_result {
 	size_t nread;		/* snapshots read and reported */
 	size_t nfailed;		/* files that could not be read or analysed */
-	uint64_t leaked_blocks;
+	uint64_t leaked_blocks;	/* every leak, suppressed ones included */
 	uint64_t leaked_bytes;
+	/* What --check looks at: unsuppressed leaks of the fail_on classes
+	 * that are not in the baseline (all of them without one). */
+	uint64_t failing_blocks;
+	uint64_t failing_bytes;
 };
 
 /*
+ * Whether res fails --check: a failing leak, and more than max_leaked_bytes
+ * bytes of them (0: any). Cannot fail.
+ */
+bool hc_tool_result_fails(const struct hc_tool_result *res, const struct hc_options *o);
+
+/*
  * Reads every file of paths[0..n), printing one error line per file that
- * cannot be read or analysed (and going on with the others), then reports
- * the good ones together to out in o->format, with colour when color.
- * When is_api is not NULL, snapshots taken by heapcycle_snapshot() (reason
- * api) are left out of the report and flagged in is_api[0..n) instead.
- * Fills *res. Returns HC_OK, HC_ERR_NOMEM (nothing reported) or HC_ERR_IO
- * (out failed); bad files are not an error of the call, they are counted
- * in res->nfailed.
+ * cannot be read or analysed (and going on with the others), applies x's
+ * suppressions, then reports the good ones together to out in o->format,
+ * with colour when color. When is_api is not NULL, snapshots taken by
+ * heapcycle_snapshot() (reason api) are left out of the report and flagged
+ * in is_api[0..n) instead. Fills *res. Returns HC_OK, HC_ERR_NOMEM (nothing
+ * reported) or HC_ERR_IO (out failed); bad files are not an error of the
+ * call, they are counted in res->nfailed.
  */
 int hc_tool_report_files(FILE *out, char *const *paths, size_t n,
-			 const struct hc_options *o, bool color, bool *is_api,
-			 struct hc_tool_result *res);
+			 const struct hc_options *o, const struct hc_tool_extras *x,
+			 bool color, bool *is_api, struct hc_tool_result *res);
 
 /* Whether to colour a report written to fd: a terminal and no NO_COLOR. */
 bool hc_tool_want_color(int fd);
@@ -104,5 +140,14 @@ int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv);
  * error_exitcode with --check when a leak was found.
  */
 int hc_cmd_report(struct hc_options *o, int argc, char **argv);
+
+/*
+ * `heapcycle diff [--format text|json] A.hcs B.hcs`: argv[0] is "diff".
+ * Prints what grew from snapshot A to snapshot B (live blocks and bytes per
+ * allocation stack), the leak groups and cycles B has that A has not.
+ * Returns 0, or HC_EXIT_USAGE on a usage error or a file that cannot be
+ * read (one line printed).
+ */
+int hc_cmd_diff(struct hc_options *o, int argc, char **argv);
 
 #endif

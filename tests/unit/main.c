@@ -22,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, suite_report());
 	srunner_add_suite(sr, suite_suppress());
 	srunner_add_suite(sr, suite_formats());
+	srunner_add_suite(sr, suite_generations());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -15,5 +15,6 @@ Suite *suite_options(void);
 Suite *suite_report(void);
 Suite *suite_suppress(void);
 Suite *suite_formats(void);
+Suite *suite_generations(void);
 
 #endif

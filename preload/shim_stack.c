@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Allocation stacks, fast. DWARF unwinding is most of what a profiler's
+ * malloc costs (libunwind walks every frame's unwind rules), and programs
+ * allocate from the same call paths over and over. So each thread keeps a
+ * small cache keyed by the call site: the return address into the caller
+ * and the caller's stack pointer. A full unwind records, for every frame
+ * above, where its return address lives (on x86_64, 8 bytes below the
+ * frame's CFA) and what it was; a later allocation from the same site is
+ * the same stack exactly when those return addresses are still there, which
+ * takes a load and a compare per frame instead of an unwind, and reuses the
+ * stack depot id without hashing the frames again.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "shim.h"
+
+#define SC_ENTRIES 64		/* direct-mapped, per thread */
+
+struct sc_entry {
+	uintptr_t pc1;		/* return address into the allocating function */
+	uintptr_t cfa0;		/* its stack pointer at the call */
+	uint32_t stack;		/* depot id, HC_STACK_NONE: empty slot */
+	uint32_t nslots;	/* return-address slots to check */
+	uint32_t off[HC_STACK_MAX_FRAMES];	/* slot address - cfa0 */
+	uintptr_t ret[HC_STACK_MAX_FRAMES];	/* the value it held */
+};
+
+struct sc_cache {
+	struct sc_entry e[SC_ENTRIES];
+	uint32_t misses, lookups;	/* recent, for turning the cache off */
+	bool bypass;
+};
+
+static __thread struct sc_cache *sc_tls SHIM_TLS;
+static pthread_key_t sc_key;
+static bool sc_key_ok;
+
+static void sc_free_cb(void *cache)
+{
+	sc_tls = NULL;
+	hc_mem_free(cache);
+}
+
+void shim_stack_init(void)
+{
+	sc_key_ok = pthread_key_create(&sc_key, sc_free_cb) == 0;
+}
+
+static struct sc_cache *sc_get(void)
+{
+	struct sc_cache *c = sc_tls;
+
+	if (HC_LIKELY(c) || !sc_key_ok)
+		return c;
+	c = hc_mem_calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	sc_tls = c;
+	pthread_setspecific(sc_key, c);
+	return c;
+}
+
+static inline unsigned sc_index(uintptr_t pc1, uintptr_t cfa0)
+{
+	uint64_t h = (pc1 ^ (cfa0 << 7) ^ (cfa0 >> 9)) * UINT64_C(0x9e3779b97f4a7c15);
+
+	return (unsigned)(h >> 58) & (SC_ENTRIES - 1);
+}
+
+/* The plain path: libunwind's own fast trace, our frames trimmed. */
+static uint32_t sc_backtrace(void)
+{
+	void *pcs[HC_STACK_MAX_FRAMES + 16];
+	int n, skip = 0;
+
+	n = unw_backtrace(pcs, shim_g.opts.stack_depth + 8);
+	while (skip < n && (uintptr_t)pcs[skip] >= shim_g.self_start &&
+	       (uintptr_t)pcs[skip] < shim_g.self_end)
+		skip++;
+	n -= skip;
+	if (n > shim_g.opts.stack_depth)
+		n = shim_g.opts.stack_depth;
+	if (n <= 0)
+		return HC_STACK_NONE;
+	return hc_stackdepot_put(shim_g.depot, (const uintptr_t *)(pcs + skip), (unsigned)n);
+}
+
+/*
+ * Full unwind that also notes where each frame's return address lives,
+ * filling e when the stack can be checked that way. Returns the stack id;
+ * falls back to sc_backtrace when the walk does not pass through the call
+ * site (a frame without unwind information, say).
+ */
+static uint32_t sc_unwind_fill(struct sc_entry *e, uintptr_t pc1, uintptr_t cfa0)
+{
+	uintptr_t pcs[HC_STACK_MAX_FRAMES];
+	unw_context_t ctx;
+	unw_cursor_t cur;
+	unw_word_t ip, sp;
+	unsigned n = 0, depth = (unsigned)shim_g.opts.stack_depth, guard = 0;
+	bool found = false, checkable = true;
+	uint32_t id;
+
+	e->stack = HC_STACK_NONE;
+	e->nslots = 0;
+	if (unw_getcontext(&ctx) != 0 || unw_init_local(&cur, &ctx) != 0)
+		return sc_backtrace();
+	/* Step out of the shim until the caller's frame: its SP is cfa0. */
+	while (unw_step(&cur) > 0 && guard++ < 32) {
+		unw_get_reg(&cur, UNW_REG_SP, &sp);
+		if (sp == cfa0) {
+			unw_get_reg(&cur, UNW_REG_IP, &ip);
+			found = ip == pc1;
+			break;
+		}
+	}
+	if (!found)
+		return sc_backtrace();
+	pcs[n++] = pc1;
+	while (n < depth && unw_step(&cur) > 0) {
+		unw_get_reg(&cur, UNW_REG_IP, &ip);
+		unw_get_reg(&cur, UNW_REG_SP, &sp);
+		/* The frame we left returned to ip through the slot at its CFA
+		 * minus 8, and its CFA is the SP we now have. A frame whose slot
+		 * does not hold ip (a signal frame) cannot be checked. */
+		if (checkable && sp - 8 >= cfa0 && sp - 8 - cfa0 <= UINT32_MAX &&
+		    *(const uintptr_t *)(sp - 8) == ip) {
+			e->off[e->nslots] = (uint32_t)(sp - 8 - cfa0);
+			e->ret[e->nslots] = ip;
+			e->nslots++;
+		} else {
+			checkable = false;
+		}
+		pcs[n++] = ip;
+	}
+	id = hc_stackdepot_put(shim_g.depot, pcs, n);
+	if (checkable) {
+		e->pc1 = pc1;
+		e->cfa0 = cfa0;
+		e->stack = id;
+	}
+	return id;
+}
+
+uint32_t shim_stack_capture(uintptr_t pc1, uintptr_t cfa0)
+{
+	struct sc_cache *c = sc_get();
+	struct sc_entry *e;
+	uint32_t i;
+
+	if (!c || !cfa0)
+		return sc_backtrace();
+	if (c->bypass) {
+		if (++c->lookups < 65536)
+			return sc_backtrace();
+		c->bypass = false;
+		c->lookups = c->misses = 0;
+	}
+	e = &c->e[sc_index(pc1, cfa0)];
+	c->lookups++;
+	if (e->stack != HC_STACK_NONE && e->pc1 == pc1 && e->cfa0 == cfa0) {
+		for (i = 0; i < e->nslots; i++)
+			if (*(const uintptr_t *)(cfa0 + e->off[i]) != e->ret[i])
+				break;
+		if (i == e->nslots)
+			return e->stack;
+	}
+	c->misses++;
+	/* A thread whose call sites never repeat (deep recursion, say) would
+	 * pay for the slower recording walk on every miss: it goes back to the
+	 * plain trace for a while when most of its recent lookups missed. */
+	if (c->lookups >= 4096) {
+		c->bypass = c->misses * 4 > c->lookups * 3;
+		c->lookups = c->misses = 0;
+	}
+	return sc_unwind_fill(e, pc1, cfa0);
+}
