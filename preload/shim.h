@@ -175,6 +175,7 @@ void shim_thread_init(void);
 struct shim_gc_event_member {
 	uintptr_t addr;
 	uint64_t size;
+	const char *type;	/* the registry's copy, valid for the process */
 	uint32_t stack;
 	uint32_t cycle;		/* component index within the event */
 	bool in_cycle;
@@ -191,6 +192,15 @@ struct shim_gc_event {
 extern struct shim_gc_event *shim_gc_events;
 /* Untracks an object the program freed (its block had HC_BLOCK_TRACKED). */
 void shim_gc_forget(void *obj);
+/* Adds the tracked objects, their type names and the collections' log to
+ * snap, whose blocks are sorted; memory from arena. Takes the gc lock
+ * (first in the lock order, so callers must not hold shim_snapshot_lock
+ * unless they took the gc lock before it). Returns 0 or -1 (out of
+ * memory: the snapshot is written without them). */
+struct hc_arena;
+int shim_gc_fill(struct hc_snapshot *snap, struct hc_arena *arena);
+void shim_gc_lock(void);
+void shim_gc_unlock(void);
 /* The gc lock comes first in the lock order (before shim_snapshot_lock). */
 void shim_gc_lock_for_fork(void);
 void shim_gc_unlock_after_fork(bool child);

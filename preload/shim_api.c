@@ -152,145 +152,114 @@ static void shim_exec_failed(void)
 		atomic_store(&shim_g.exit_snapshot_done, 0);
 }
 
-#define SHIM_NEXT(type, name) ((type)dlsym(RTLD_NEXT, name))
+enum shim_exec_kind { SHIM_EXECVE, SHIM_EXECVP, SHIM_EXECVPE, SHIM_FEXECVE };
 
-typedef int (*shim_execve_fn)(const char *, char *const[], char *const[]);
-typedef int (*shim_execvp_fn)(const char *, char *const[]);
-typedef int (*shim_execvpe_fn)(const char *, char *const[], char *const[]);
-typedef int (*shim_fexecve_fn)(int, char *const[], char *const[]);
+struct shim_exec_call {
+	enum shim_exec_kind kind;
+	const char *path;	/* path or file name */
+	int fd;			/* fexecve */
+	char *const *argv;
+	char *const *envp;
+};
+
+/* Snapshot, then the real exec from libc. */
+static int shim_exec_run(const struct shim_exec_call *c, const struct shim_regs *regs,
+			 uintptr_t sp)
+{
+	static const char *const names[] = { "execve", "execvp", "execvpe", "fexecve" };
+	void *next = dlsym(RTLD_NEXT, names[c->kind]);
+	int rc;
+
+	shim_before_exec(regs, sp);
+	if (!next) {
+		errno = ENOSYS;
+		rc = -1;
+	} else if (c->kind == SHIM_EXECVE) {
+		rc = ((int (*)(const char *, char *const[], char *const[]))next)(c->path, c->argv, c->envp);
+	} else if (c->kind == SHIM_EXECVP) {
+		rc = ((int (*)(const char *, char *const[]))next)(c->path, c->argv);
+	} else if (c->kind == SHIM_EXECVPE) {
+		rc = ((int (*)(const char *, char *const[], char *const[]))next)(c->path, c->argv, c->envp);
+	} else {
+		rc = ((int (*)(int, char *const[], char *const[]))next)(c->fd, c->argv, c->envp);
+	}
+	shim_exec_failed();
+	return rc;
+}
+
+/* In each exported exec: the caller's registers must be taken in the
+ * function the program called. */
+#define SHIM_EXEC(...)                                                        \
+	do {                                                                  \
+		struct shim_exec_call call_ = { __VA_ARGS__ };                \
+		struct shim_regs regs_;                                       \
+		uintptr_t sp_;                                                \
+		SHIM_CAPTURE_CALLER(&regs_, &sp_);                            \
+		return shim_exec_run(&call_, &regs_, sp_);                    \
+	} while (0)
 
 HC_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	shim_execve_fn next = SHIM_NEXT(shim_execve_fn, "execve");
-	struct shim_regs regs;
-	uintptr_t sp;
-	int rc;
-
-	SHIM_CAPTURE_CALLER(&regs, &sp);
-	shim_before_exec(&regs, sp);
-	rc = next ? next(path, argv, envp) : (errno = ENOSYS, -1);
-	shim_exec_failed();
-	return rc;
+	SHIM_EXEC(SHIM_EXECVE, path, -1, argv, envp);
 }
 
 HC_EXPORT int execv(const char *path, char *const argv[])
 {
-	shim_execve_fn next = SHIM_NEXT(shim_execve_fn, "execve");
-	struct shim_regs regs;
-	uintptr_t sp;
-	int rc;
-
-	SHIM_CAPTURE_CALLER(&regs, &sp);
-	shim_before_exec(&regs, sp);
-	rc = next ? next(path, argv, environ) : (errno = ENOSYS, -1);
-	shim_exec_failed();
-	return rc;
+	SHIM_EXEC(SHIM_EXECVE, path, -1, argv, environ);
 }
 
 HC_EXPORT int execvp(const char *file, char *const argv[])
 {
-	shim_execvp_fn next = SHIM_NEXT(shim_execvp_fn, "execvp");
-	struct shim_regs regs;
-	uintptr_t sp;
-	int rc;
-
-	SHIM_CAPTURE_CALLER(&regs, &sp);
-	shim_before_exec(&regs, sp);
-	rc = next ? next(file, argv) : (errno = ENOSYS, -1);
-	shim_exec_failed();
-	return rc;
+	SHIM_EXEC(SHIM_EXECVP, file, -1, argv, NULL);
 }
 
 HC_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	shim_execvpe_fn next = SHIM_NEXT(shim_execvpe_fn, "execvpe");
-	struct shim_regs regs;
-	uintptr_t sp;
-	int rc;
-
-	SHIM_CAPTURE_CALLER(&regs, &sp);
-	shim_before_exec(&regs, sp);
-	rc = next ? next(file, argv, envp) : (errno = ENOSYS, -1);
-	shim_exec_failed();
-	return rc;
+	SHIM_EXEC(SHIM_EXECVPE, file, -1, argv, envp);
 }
 
 HC_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	shim_fexecve_fn next = SHIM_NEXT(shim_fexecve_fn, "fexecve");
-	struct shim_regs regs;
-	uintptr_t sp;
-	int rc;
-
-	SHIM_CAPTURE_CALLER(&regs, &sp);
-	shim_before_exec(&regs, sp);
-	rc = next ? next(fd, argv, envp) : (errno = ENOSYS, -1);
-	shim_exec_failed();
-	return rc;
+	SHIM_EXEC(SHIM_FEXECVE, NULL, fd, argv, envp);
 }
 
-/* The execl forms: their arguments become an argv on our stack. */
-#define SHIM_COLLECT_ARGS(arg0, ap, argv, n)                                  \
+/*
+ * The execl forms: their arguments become an argv on our stack (their
+ * count is only known by walking them once), then the matching execv.
+ */
+#define SHIM_EXECL(kind, path, arg, with_env)                                 \
 	do {                                                                  \
-		va_list count_;                                               \
-		va_copy(count_, ap);                                          \
-		for (n = 1; va_arg(count_, const char *); n++)                \
-			;                                                     \
+		va_list ap_, count_;                                          \
+		size_t n_ = 1, i_;                                            \
+		va_start(ap_, arg);                                           \
+		va_copy(count_, ap_);                                         \
+		while (va_arg(count_, const char *))                          \
+			n_++;                                                 \
 		va_end(count_);                                               \
+		{                                                             \
+			char *argv_[n_ + 1];                                  \
+			char *const *envp_ = environ;                         \
+			argv_[0] = (char *)(arg);                             \
+			for (i_ = 1; i_ <= n_; i_++)                          \
+				argv_[i_] = va_arg(ap_, char *);              \
+			if (with_env)                                         \
+				envp_ = va_arg(ap_, char *const *);           \
+			va_end(ap_);                                          \
+			SHIM_EXEC(kind, path, -1, argv_, envp_);              \
+		}                                                             \
 	} while (0)
 
 HC_EXPORT int execl(const char *path, const char *arg, ...)
 {
-	va_list ap;
-	size_t n, i;
-
-	va_start(ap, arg);
-	SHIM_COLLECT_ARGS(arg, ap, argv, n);
-	{
-		char *argv[n + 1];
-
-		argv[0] = (char *)arg;
-		for (i = 1; i <= n; i++)
-			argv[i] = va_arg(ap, char *);
-		va_end(ap);
-		return execv(path, argv);
-	}
+	SHIM_EXECL(SHIM_EXECVE, path, arg, false);
 }
 
 HC_EXPORT int execlp(const char *file, const char *arg, ...)
 {
-	va_list ap;
-	size_t n, i;
-
-	va_start(ap, arg);
-	SHIM_COLLECT_ARGS(arg, ap, argv, n);
-	{
-		char *argv[n + 1];
-
-		argv[0] = (char *)arg;
-		for (i = 1; i <= n; i++)
-			argv[i] = va_arg(ap, char *);
-		va_end(ap);
-		return execvp(file, argv);
-	}
+	SHIM_EXECL(SHIM_EXECVP, file, arg, false);
 }
 
 HC_EXPORT int execle(const char *path, const char *arg, ...)
 {
-	va_list ap;
-	size_t n, i;
-	char *const *envp;
-
-	va_start(ap, arg);
-	SHIM_COLLECT_ARGS(arg, ap, argv, n);
-	{
-		char *argv[n + 1];
-
-		argv[0] = (char *)arg;
-		for (i = 1; i <= n; i++)
-			argv[i] = va_arg(ap, char *);
-		envp = va_arg(ap, char *const *);
-		va_end(ap);
-		return execve(path, argv, envp);
-	}
+	SHIM_EXECL(SHIM_EXECVE, path, arg, true);
 }

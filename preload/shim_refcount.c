@@ -15,10 +15,13 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "arena.h"
 #include "generations.h"
+#include "scan.h"
 #include "shim.h"
 
 /* Exported names, declared here because the shim does not include the
@@ -48,7 +51,7 @@ struct shim_gc_info {
 
 /* Recursive: clear() runs the program's unref, which frees, which
  * untracks through shim_gc_forget on this same thread. */
-static pthread_mutex_t shim_gc_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static pthread_mutex_t shim_gc_mutex = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static struct hc_gc *shim_gc;
 static int shim_gc_collecting;	/* under the lock: no nested collections */
 
@@ -61,7 +64,7 @@ static unsigned shim_gc_ncallbacks;
 
 struct shim_gc_event *shim_gc_events;	/* newest first */
 
-/* Creates the registry on first use. Caller holds shim_gc_lock. */
+/* Creates the registry on first use. Caller holds shim_gc_mutex. */
 static struct hc_gc *gc_get_locked(void)
 {
 	if (!shim_gc && shim_ensure_init())
@@ -141,6 +144,7 @@ static void gc_log_locked(const struct hc_gc_result *res)
 		struct shim_gc_event_member *m = &ev->member[i];
 
 		m->addr = (uintptr_t)res->garbage[i].obj;
+		m->type = hc_gc_type(shim_gc, res->garbage[i].obj);
 		m->cycle = res->garbage[i].cycle;
 		m->in_cycle = res->garbage[i].in_cycle;
 		if (hc_blocktable_lookup(shim_g.table, m->addr, &rec)) {
@@ -152,11 +156,19 @@ static void gc_log_locked(const struct hc_gc_result *res)
 	shim_gc_events = ev;
 }
 
-/* One collection of generations 0..gen. Caller holds shim_gc_lock. */
+/* One collection of generations 0..gen. Caller holds shim_gc_mutex. */
+static void gc_found_cb(const struct hc_gc_result *res, void *env_arg)
+{
+	(void)env_arg;
+	gc_log_locked(res);
+}
+
 static long gc_collect_locked(int gen, const struct shim_regs *regs, uintptr_t sp)
 {
 	struct gc_confirm_ctx cc = { regs, sp };
-	struct hc_gc_env env = { gc_scan_cb, gc_confirm_cb, &cc };
+	struct hc_gc_env env = {
+		.scan = gc_scan_cb, .confirm = gc_confirm_cb, .found = gc_found_cb, .arg = &cc,
+	};
 	struct hc_gc_result res;
 	struct shim_gc_info info = { gen, 0, 0 };
 	long found;
@@ -171,7 +183,6 @@ static long gc_collect_locked(int gen, const struct shim_regs *regs, uintptr_t s
 		errno = ENOMEM;
 		return -1;
 	}
-	gc_log_locked(&res);
 	found = (long)res.unreachable;
 	info.generation = res.generation;
 	info.collected = (long)res.collected;
@@ -191,7 +202,7 @@ HC_EXPORT int heapcycle_track(void *obj, const void *refcount, unsigned width,
 	int rc = -1, due;
 
 	SHIM_CAPTURE_CALLER(&regs, &sp);
-	pthread_mutex_lock(&shim_gc_lock);
+	pthread_mutex_lock(&shim_gc_mutex);
 	if (!gc_get_locked()) {
 		errno = ENOMEM;
 		goto out;
@@ -214,7 +225,7 @@ HC_EXPORT int heapcycle_track(void *obj, const void *refcount, unsigned width,
 	if (due >= 0)
 		gc_collect_locked(due, &regs, sp);
 out:
-	pthread_mutex_unlock(&shim_gc_lock);
+	pthread_mutex_unlock(&shim_gc_mutex);
 	shim_leave(t);
 	return rc;
 }
@@ -223,14 +234,14 @@ HC_EXPORT int heapcycle_set_type(void *obj, const char *type)
 {
 	int rc = -1;
 
-	pthread_mutex_lock(&shim_gc_lock);
+	pthread_mutex_lock(&shim_gc_mutex);
 	if (!shim_gc || !hc_gc_is_tracked(shim_gc, obj))
 		errno = ENOENT;
 	else if (hc_gc_set_type(shim_gc, obj, type) != HC_OK)
 		errno = ENOMEM;
 	else
 		rc = 0;
-	pthread_mutex_unlock(&shim_gc_lock);
+	pthread_mutex_unlock(&shim_gc_mutex);
 	return rc;
 }
 
@@ -238,7 +249,7 @@ HC_EXPORT int heapcycle_untrack(void *obj)
 {
 	int rc = -1;
 
-	pthread_mutex_lock(&shim_gc_lock);
+	pthread_mutex_lock(&shim_gc_mutex);
 	if (shim_gc && hc_gc_untrack(shim_gc, obj)) {
 		struct shim_thread *t = shim_enter();
 
@@ -250,16 +261,16 @@ HC_EXPORT int heapcycle_untrack(void *obj)
 	} else {
 		errno = ENOENT;
 	}
-	pthread_mutex_unlock(&shim_gc_lock);
+	pthread_mutex_unlock(&shim_gc_mutex);
 	return rc;
 }
 
 void shim_gc_forget(void *obj)
 {
-	pthread_mutex_lock(&shim_gc_lock);
+	pthread_mutex_lock(&shim_gc_mutex);
 	if (shim_gc)
 		hc_gc_untrack(shim_gc, obj);
-	pthread_mutex_unlock(&shim_gc_lock);
+	pthread_mutex_unlock(&shim_gc_mutex);
 }
 
 HC_EXPORT long heapcycle_collect(int generation)
@@ -270,33 +281,33 @@ HC_EXPORT long heapcycle_collect(int generation)
 	long found = 0;
 
 	SHIM_CAPTURE_CALLER(&regs, &sp);
-	pthread_mutex_lock(&shim_gc_lock);
+	pthread_mutex_lock(&shim_gc_mutex);
 	if (gc_get_locked())
 		found = gc_collect_locked(generation, &regs, sp);
-	pthread_mutex_unlock(&shim_gc_lock);
+	pthread_mutex_unlock(&shim_gc_mutex);
 	shim_leave(t);
 	return found;
 }
 
 HC_EXPORT int heapcycle_get_count(int count[3])
 {
-	pthread_mutex_lock(&shim_gc_lock);
+	pthread_mutex_lock(&shim_gc_mutex);
 	if (gc_get_locked())
 		hc_gc_get_count(shim_gc, count);
 	else
 		memset(count, 0, 3 * sizeof(int));
-	pthread_mutex_unlock(&shim_gc_lock);
+	pthread_mutex_unlock(&shim_gc_mutex);
 	return 0;
 }
 
 HC_EXPORT int heapcycle_get_threshold(int threshold[3])
 {
-	pthread_mutex_lock(&shim_gc_lock);
+	pthread_mutex_lock(&shim_gc_mutex);
 	if (gc_get_locked())
 		hc_gc_get_threshold(shim_gc, threshold);
 	else
 		memset(threshold, 0, 3 * sizeof(int));
-	pthread_mutex_unlock(&shim_gc_lock);
+	pthread_mutex_unlock(&shim_gc_mutex);
 	return 0;
 }
 
@@ -304,23 +315,23 @@ HC_EXPORT int heapcycle_set_threshold(const int threshold[3])
 {
 	int rc = -1;
 
-	pthread_mutex_lock(&shim_gc_lock);
+	pthread_mutex_lock(&shim_gc_mutex);
 	if (!gc_get_locked())
 		errno = ENOMEM;
 	else if (hc_gc_set_threshold(shim_gc, threshold) != HC_OK)
 		errno = EINVAL;
 	else
 		rc = 0;
-	pthread_mutex_unlock(&shim_gc_lock);
+	pthread_mutex_unlock(&shim_gc_mutex);
 	return rc;
 }
 
 static int gc_set_enabled(bool on)
 {
-	pthread_mutex_lock(&shim_gc_lock);
+	pthread_mutex_lock(&shim_gc_mutex);
 	if (gc_get_locked())
 		hc_gc_set_enabled(shim_gc, on);
-	pthread_mutex_unlock(&shim_gc_lock);
+	pthread_mutex_unlock(&shim_gc_mutex);
 	return 0;
 }
 
@@ -338,19 +349,19 @@ HC_EXPORT int heapcycle_isenabled(void)
 {
 	int on = 0;
 
-	pthread_mutex_lock(&shim_gc_lock);
+	pthread_mutex_lock(&shim_gc_mutex);
 	if (gc_get_locked())
 		on = hc_gc_is_enabled(shim_gc);
-	pthread_mutex_unlock(&shim_gc_lock);
+	pthread_mutex_unlock(&shim_gc_mutex);
 	return on;
 }
 
 HC_EXPORT int heapcycle_set_reclaim(int on)
 {
-	pthread_mutex_lock(&shim_gc_lock);
+	pthread_mutex_lock(&shim_gc_mutex);
 	if (gc_get_locked())
 		hc_gc_set_reclaim(shim_gc, on != 0);
-	pthread_mutex_unlock(&shim_gc_lock);
+	pthread_mutex_unlock(&shim_gc_mutex);
 	return 0;
 }
 
@@ -358,7 +369,7 @@ HC_EXPORT int heapcycle_add_callback(shim_gc_callback_fn fn, void *arg)
 {
 	int rc = -1;
 
-	pthread_mutex_lock(&shim_gc_lock);
+	pthread_mutex_lock(&shim_gc_mutex);
 	if (!fn) {
 		errno = EINVAL;
 	} else if (shim_gc_ncallbacks == SHIM_GC_MAX_CALLBACKS) {
@@ -369,7 +380,7 @@ HC_EXPORT int heapcycle_add_callback(shim_gc_callback_fn fn, void *arg)
 		shim_gc_ncallbacks++;
 		rc = 0;
 	}
-	pthread_mutex_unlock(&shim_gc_lock);
+	pthread_mutex_unlock(&shim_gc_mutex);
 	return rc;
 }
 
@@ -378,7 +389,7 @@ HC_EXPORT int heapcycle_remove_callback(shim_gc_callback_fn fn, void *arg)
 	unsigned i;
 	int rc = -1;
 
-	pthread_mutex_lock(&shim_gc_lock);
+	pthread_mutex_lock(&shim_gc_mutex);
 	errno = ENOENT;
 	for (i = 0; i < shim_gc_ncallbacks; i++) {
 		if (shim_gc_callbacks[i].fn == fn && shim_gc_callbacks[i].arg == arg) {
@@ -389,13 +400,13 @@ HC_EXPORT int heapcycle_remove_callback(shim_gc_callback_fn fn, void *arg)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&shim_gc_lock);
+	pthread_mutex_unlock(&shim_gc_mutex);
 	return rc;
 }
 
 void shim_gc_lock_for_fork(void)
 {
-	pthread_mutex_lock(&shim_gc_lock);
+	pthread_mutex_lock(&shim_gc_mutex);
 }
 
 void shim_gc_unlock_after_fork(bool child)
@@ -403,9 +414,175 @@ void shim_gc_unlock_after_fork(bool child)
 	if (child) {
 		pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
-		shim_gc_lock = fresh;
+		shim_gc_mutex = fresh;
 		shim_gc_collecting = 0;
 	} else {
-		pthread_mutex_unlock(&shim_gc_lock);
+		pthread_mutex_unlock(&shim_gc_mutex);
 	}
+}
+
+void shim_gc_lock(void)
+{
+	pthread_mutex_lock(&shim_gc_mutex);
+}
+
+void shim_gc_unlock(void)
+{
+	pthread_mutex_unlock(&shim_gc_mutex);
+}
+
+/* ---------------------------------------------------------- snapshot */
+
+struct gc_fill {
+	struct hc_snapshot *snap;
+	struct hc_arena *arena;
+	struct hc_tracked *tracked;
+	uint64_t n, cap;
+	const char **types;
+	uint32_t ntypes, captypes;
+	bool failed;
+};
+
+/* Interns a type name: the registry keeps one copy per distinct name, so
+ * equal pointers are equal names. */
+static uint32_t gc_type_index(struct gc_fill *f, const char *type)
+{
+	uint32_t i;
+
+	if (!type)
+		return HC_NO_TYPE;
+	for (i = 0; i < f->ntypes; i++)
+		if (f->types[i] == type || strcmp(f->types[i], type) == 0)
+			return i;
+	if (f->ntypes == f->captypes) {
+		uint32_t ncap = f->captypes ? f->captypes * 2 : 64;
+		const char **nt = hc_arena_realloc(f->arena, f->types,
+						   f->captypes * sizeof(*nt), ncap * sizeof(*nt));
+
+		if (!nt) {
+			f->failed = true;
+			return HC_NO_TYPE;
+		}
+		f->types = nt;
+		f->captypes = ncap;
+	}
+	f->types[f->ntypes] = type;
+	return f->ntypes++;
+}
+
+static uint64_t gc_read_count(const void *refcount, unsigned width)
+{
+	uint64_t v = 0;
+
+	switch (width) {
+	case 1:
+		v = __atomic_load_n((const uint8_t *)refcount, __ATOMIC_RELAXED);
+		break;
+	case 2:
+		v = __atomic_load_n((const uint16_t *)refcount, __ATOMIC_RELAXED);
+		break;
+	case 4:
+		v = __atomic_load_n((const uint32_t *)refcount, __ATOMIC_RELAXED);
+		break;
+	case 8:
+		v = __atomic_load_n((const uint64_t *)refcount, __ATOMIC_RELAXED);
+		break;
+	}
+	return v;
+}
+
+static int gc_fill_cb(void *obj, const void *refcount, unsigned width, int generation,
+		      const char *type, void *arg)
+{
+	struct gc_fill *f = arg;
+	uint64_t off;
+	int64_t b = hc_scan_find(f->snap->blocks, f->snap->nblocks, (uintptr_t)obj, &off);
+	struct hc_tracked *t;
+
+	/* A tracked object that is not the start of a live block (a static
+	 * object, or one freed since): nothing in the snapshot to attach to. */
+	if (b < 0 || off != 0)
+		return 0;
+	if (f->n == f->cap) {
+		uint64_t ncap = f->cap ? f->cap * 2 : 256;
+		struct hc_tracked *nt = hc_arena_realloc(f->arena, f->tracked,
+							 f->cap * sizeof(*nt), ncap * sizeof(*nt));
+
+		if (!nt) {
+			f->failed = true;
+			return 1;
+		}
+		f->tracked = nt;
+		f->cap = ncap;
+	}
+	t = &f->tracked[f->n++];
+	t->block = (uint64_t)b;
+	t->refcount = gc_read_count(refcount, width);
+	t->type = gc_type_index(f, type);
+	t->generation = (uint32_t)generation;
+	return 0;
+}
+
+static int gc_tracked_cmp(const void *a, const void *b)
+{
+	const struct hc_tracked *x = a, *y = b;
+
+	return x->block < y->block ? -1 : x->block > y->block;
+}
+
+int shim_gc_fill(struct hc_snapshot *snap, struct hc_arena *arena)
+{
+	struct gc_fill f = { .snap = snap, .arena = arena };
+	struct shim_gc_event *ev;
+	struct hc_gc_event *events;
+	uint32_t nevents = 0, i;
+
+	pthread_mutex_lock(&shim_gc_mutex);
+	if (!shim_gc) {
+		pthread_mutex_unlock(&shim_gc_mutex);
+		return 0;
+	}
+	hc_gc_foreach(shim_gc, gc_fill_cb, &f);
+	if (f.n)
+		qsort(f.tracked, f.n, sizeof(*f.tracked), gc_tracked_cmp);
+	for (ev = shim_gc_events; ev; ev = ev->next)
+		nevents++;
+	events = hc_arena_alloc(arena, (nevents + 1) * sizeof(*events));
+	if (!events)
+		f.failed = true;
+	/* The log is newest first; the snapshot lists the oldest first. */
+	for (ev = shim_gc_events, i = nevents; events && ev; ev = ev->next) {
+		struct hc_gc_member *m = hc_arena_alloc(arena, (ev->nmembers + 1) * sizeof(*m));
+		size_t j;
+
+		if (!m) {
+			f.failed = true;
+			break;
+		}
+		i--;
+		events[i].time_ns = ev->time_ns;
+		events[i].generation = ev->generation;
+		events[i].nmembers = (uint32_t)ev->nmembers;
+		events[i].members = m;
+		for (j = 0; j < ev->nmembers; j++) {
+			const struct shim_gc_event_member *src = &ev->member[j];
+
+			m[j].addr = src->addr;
+			m[j].size = src->size;
+			m[j].stack = src->stack < snap->nstacks ? src->stack : HC_STACK_NONE;
+			m[j].type = gc_type_index(&f, src->type);
+			m[j].cycle = src->cycle < ev->nmembers ? src->cycle : 0;
+			m[j].flags = src->in_cycle ? HC_GC_MEMBER_IN_CYCLE : 0;
+		}
+	}
+	pthread_mutex_unlock(&shim_gc_mutex);
+	if (f.failed)
+		return -1;
+	snap->ntracked = f.n;
+	snap->tracked = f.tracked;
+	snap->ntypes = f.ntypes;
+	snap->types = f.types;
+	snap->nevents = nevents;
+	snap->events = events;
+	return 0;
 }

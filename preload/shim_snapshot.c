@@ -385,6 +385,81 @@ static int build_stacks(struct shim_snap *s, struct hc_snapshot *snap)
 	return 0;
 }
 
+static int range_cmp_lo(const struct shim_range *a, const struct shim_range *b)
+{
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/*
+ * Type hints: blocks whose first word points into a loaded module, most
+ * likely at a C++ vtable. Their first two words go into the snapshot so
+ * the tool can name the class (and read a shared_ptr control block's
+ * counts). Runs with the world stopped: arena memory, no libc sort.
+ */
+static int gather_typehints(struct shim_snap *s, struct hc_snapshot *snap)
+{
+	struct shim_range *r = hc_arena_alloc(&s->arena, (s->nmods + 1) * sizeof(*r));
+	struct hc_typehint *h;
+	uint64_t i, n = 0, cap = 0;
+	uint32_t m, nr = 0;
+
+	if (!r)
+		return -1;
+	for (m = 0; m < s->nmods; m++) {
+		struct shim_range x = { s->mods[m].start, s->mods[m].end };
+		uint32_t k = nr;
+
+		if (s->mods[m].flags & HC_MODULE_UNLOADED)
+			continue;
+		/* insertion sort: a few hundred modules at most */
+		while (k > 0 && range_cmp_lo(&r[k - 1], &x) > 0) {
+			r[k] = r[k - 1];
+			k--;
+		}
+		r[k] = x;
+		nr++;
+	}
+	h = NULL;
+	for (i = 0; i < s->nblocks; i++) {
+		const struct hc_block *b = &s->blocks[i];
+		uintptr_t w0;
+		uint32_t lo = 0, hi = nr;
+
+		if (b->size < 2 * sizeof(uintptr_t))
+			continue;
+		w0 = ((const uintptr_t *)(uintptr_t)b->addr)[0];
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (w0 < r[mid].lo)
+				hi = mid;
+			else if (w0 >= r[mid].hi)
+				lo = mid + 1;
+			else
+				break;
+		}
+		if (lo >= hi)
+			continue;
+		if (n == cap) {
+			uint64_t ncap = cap ? cap * 2 : 1024;
+			struct hc_typehint *nh = hc_arena_realloc(&s->arena, h, cap * sizeof(*h),
+								  ncap * sizeof(*h));
+
+			if (!nh)
+				return -1;
+			h = nh;
+			cap = ncap;
+		}
+		h[n].block = i;
+		h[n].word[0] = w0;
+		h[n].word[1] = ((const uintptr_t *)(uintptr_t)b->addr)[1];
+		n++;
+	}
+	snap->ntypehints = n;
+	snap->typehints = h;
+	return 0;
+}
+
 /* Everything a snapshot captures, in arena memory. */
 struct shim_capture {
 	struct shim_snap s;
@@ -453,6 +528,8 @@ static int shim_capture(struct shim_capture *c, struct shim_thread *t,
 	scan_thread(s, regs, sp, (uintptr_t)__builtin_thread_pointer(), false);
 	if (hc_scan_edges(s->blocks, s->nblocks, &s->arena, &c->edges, &c->nedges) < 0)
 		goto unlock;
+	if (gather_typehints(s, &c->snap) < 0)
+		goto unlock;
 	if (build_stacks(s, &c->snap) < 0)
 		goto unlock;
 	rc = 0;
@@ -499,12 +576,15 @@ int shim_snapshot_take(enum hc_snap_reason reason, const char *path,
 		return -1;
 	}
 	memset(&c, 0, sizeof(c));
+	shim_gc_lock();		/* first in the lock order */
 	pthread_mutex_lock(&shim_snapshot_lock);
 	if (shim_capture(&c, t, regs, sp) < 0) {
 		saved_errno = ENOMEM;
 		shim_say("out of memory while taking a snapshot", 0);
 		goto out;
 	}
+	if (shim_gc_fill(&c.snap, &c.s.arena) < 0)
+		atomic_store(&shim_g.degraded, 1);
 	c.snap.reason = reason;
 	fd = shim_out_open(path ? path : shim_g.output, file, sizeof(file));
 	if (fd < 0) {
@@ -526,6 +606,7 @@ int shim_snapshot_take(enum hc_snap_reason reason, const char *path,
 out:
 	hc_arena_release(&c.s.arena);
 	pthread_mutex_unlock(&shim_snapshot_lock);
+	shim_gc_unlock();
 	shim_leave(t);
 	errno = saved_errno;
 	return rc;

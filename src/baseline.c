@@ -354,39 +354,6 @@ static void put_utf8(struct sbuf *b, uint32_t cp)
 		sb_add(b, u, n);
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* A string into out (NULL: only checked). */
 static int jp_string(struct jp *p, struct sbuf *out)
 {
@@ -452,7 +419,8 @@ static int jp_string(struct jp *p, struct sbuf *out)
 			continue;
 		}
 		{
-			size_t l = utf8_len((const unsigned char *)p->s + p->pos, p->len - p->pos);
+			size_t l = hc_report_utf8_len_rfc((const unsigned char *)p->s + p->pos,
+							  p->len - p->pos);
 
 			if (!l)
 				return jp_fail(p, "invalid UTF-8 in string");

@@ -323,8 +323,10 @@ bool hc_blocktable_update_flags(struct hc_blocktable *t, uintptr_t addr,
 
 		found = true;
 		bt_unpack(&rec, &sh->slots[i]);
-		rec.flags = (uint8_t)((rec.flags | set) & ~clear);
-		bt_pack(&sh->slots[i], &rec);
+		if (set || clear) {
+			rec.flags = (uint8_t)((rec.flags | set) & ~clear);
+			bt_pack(&sh->slots[i], &rec);
+		}
 		if (out)
 			*out = rec;
 	}
@@ -335,22 +337,7 @@ bool hc_blocktable_update_flags(struct hc_blocktable *t, uintptr_t addr,
 bool hc_blocktable_lookup(struct hc_blocktable *t, uintptr_t addr,
 			  struct hc_block_rec *out)
 {
-	uint64_t hash = bt_hash(addr);
-	struct bt_shard *sh = bt_shard_of(t, hash);
-	bool found = false;
-	uint32_t i;
-
-	if (addr == 0)
-		return false;
-	bt_lock(sh);
-	i = bt_probe_locked(sh, addr, hash);
-	if (sh->slots[i].addr != 0) {
-		found = true;
-		if (out)
-			bt_unpack(out, &sh->slots[i]);
-	}
-	bt_unlock(sh);
-	return found;
+	return hc_blocktable_update_flags(t, addr, 0, 0, out);
 }
 
 uint64_t hc_blocktable_count(struct hc_blocktable *t)

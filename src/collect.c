@@ -66,7 +66,7 @@ static uint64_t collect_start_roots(const struct hc_block *b)
  */
 static void collect_pass(const struct hc_graph *g, const struct hc_snapshot *s,
 			 bool interior, uint8_t level, uint64_t *gc_refs,
-			 uint32_t *queue, uint8_t *reach)
+			 uint32_t *queue, uint8_t *reach, const uint64_t *unseen)
 {
 	uint64_t n = g->nnodes, i, head = 0, tail = 0;
 
@@ -78,6 +78,8 @@ static void collect_pass(const struct hc_graph *g, const struct hc_snapshot *s,
 		gc_refs[i] = interior ?
 			(uint64_t)b->root_refs + b->root_interior_refs + collect_loader_root(b) :
 			collect_start_roots(b);
+		if (unseen)
+			gc_refs[i] += unseen[i];
 	}
 	for (i = 0; i < g->nedges; i++) {
 		if (interior || collect_start_edge(s, &g->edges[i]))
@@ -126,7 +128,7 @@ int hc_collect_reachability(const struct hc_graph *g,
 			    const struct hc_snapshot *s, uint8_t *reach)
 {
 	uint64_t n = g->nnodes;
-	uint64_t *gc_refs = NULL;
+	uint64_t *gc_refs = NULL, *unseen = NULL;
 	uint32_t *queue = NULL;
 	int ret = HC_OK;
 
@@ -141,10 +143,38 @@ int hc_collect_reachability(const struct hc_graph *g,
 	}
 	/* Strict pass first: a block reachable through start pointers is
 	 * "reachable" even if some interior pointer also reaches it. */
-	collect_pass(g, s, false, 2, gc_refs, queue, reach);
-	collect_pass(g, s, true, 1, gc_refs, queue, reach);
+	if (s->ntracked) {
+		uint64_t k;
+
+		unseen = hc_mem_calloc(n, sizeof(*unseen));
+		if (!unseen) {
+			ret = HC_ERR_NOMEM;
+			goto out;
+		}
+		/*
+		 * update_refs for tracked objects: gc_refs starts from the
+		 * object's own count. The references the scan found in the heap
+		 * are subtracted as for any block; a count above them is held
+		 * from somewhere the scan cannot see (a register it missed,
+		 * memory that is not a block) and keeps the object alive, as an
+		 * external reference does in CPython.
+		 */
+		for (k = 0; k < s->ntracked; k++) {
+			const struct hc_tracked *t = &s->tracked[k];
+			uint64_t seen;
+
+			if (t->block >= n)
+				continue;
+			seen = g->in_start[t->block + 1] - g->in_start[t->block];
+			if (t->refcount > seen)
+				unseen[t->block] = t->refcount - seen;
+		}
+	}
+	collect_pass(g, s, false, 2, gc_refs, queue, reach, unseen);
+	collect_pass(g, s, true, 1, gc_refs, queue, reach, unseen);
 out:
 	hc_mem_free(gc_refs);
 	hc_mem_free(queue);
+	hc_mem_free(unseen);
 	return ret;
 }

@@ -695,6 +695,7 @@ int hc_gc_collect(struct hc_gc *gc, int gen, const struct hc_gc_env *env,
 	uint32_t n = 0, i, x, target;
 	size_t ncand = 0, ngarbage = 0, moved_old = 0;
 	int g, ret = HC_OK;
+	bool entered = false;
 
 	memset(res, 0, sizeof(*res));
 	if (gen < 0)
@@ -705,10 +706,10 @@ int hc_gc_collect(struct hc_gc *gc, int gen, const struct hc_gc_env *env,
 	/* As gc.collect() from a finalizer: a collection started from a
 	 * clear callback finds nothing. */
 	if (gc->collecting)
-		return HC_OK;
+		goto out;
 	/* The program's traverse, scan, confirm and clear run inside:
 	 * automatic collections must not start from them. */
-	gc->collecting = true;
+	gc->collecting = entered = true;
 	w.gen = gen;
 
 	for (g = 0; g <= gen; g++)
@@ -903,10 +904,15 @@ int hc_gc_collect(struct hc_gc *gc, int gen, const struct hc_gc_env *env,
 	res->unreachable = ngarbage;
 	res->garbage = garbage;
 	garbage = NULL;
+	/* The environment records the garbage while every member still
+	 * exists: reclamation may free them. */
+	if (env && env->found && ngarbage > 0)
+		env->found(res, env->arg);
 	if (gc->reclaim && ngarbage > 0)
 		res->cleared = gc_reclaim(gc, res->garbage, seq, clearable, ngarbage);
 out:
-	gc->collecting = false;
+	if (entered)
+		gc->collecting = false;
 	hc_mem_free(young);
 	hc_mem_free(estart);
 	hc_mem_free(stack);

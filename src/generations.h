@@ -25,6 +25,7 @@ typedef int (*hc_traverse_fn)(void *obj, hc_visit_fn visit, void *arg);
 typedef void (*hc_clear_fn)(void *obj);
 
 struct hc_gc;
+struct hc_gc_result;
 
 /* What a collection needs from its environment (the shim, or a test). */
 struct hc_gc_env {
@@ -49,6 +50,12 @@ struct hc_gc_env {
 	 * Whatever a kept object reaches among the set is kept with it.
 	 */
 	int (*confirm)(void *const *objs, size_t n, bool *keep, void *env_arg);
+	/*
+	 * Called once per collection that found garbage, with res filled in,
+	 * before any clear runs (reclamation may free the members): the place
+	 * to record what was found. May be NULL.
+	 */
+	void (*found)(const struct hc_gc_result *res, void *env_arg);
 	void *arg;
 };
 
@@ -82,7 +89,8 @@ void hc_gc_free(struct hc_gc *gc);
  * at refcount, read (atomically for 4 and 8) at each collection. traverse
  * may be NULL (the environment's scan is used), clear may be NULL. type
  * may be NULL; it is copied. Tracking an already tracked object updates
- * its callbacks and keeps its generation. The object enters generation 0
+ * its callbacks and keeps its generation (and its type when type is NULL;
+ * it does not count again). The object enters generation 0
  * and counts towards threshold0. Returns HC_OK, HC_ERR_ARG (bad width,
  * NULL obj or refcount) or HC_ERR_NOMEM.
  */

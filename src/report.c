@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "report.h"
@@ -122,11 +124,11 @@ bool hc_report_group_shown(const struct hc_leak_group *g)
 	return g->cls != HC_CLASS_REACHABLE && g->cls < HC_CLASS_COUNT && !g->suppressed_by;
 }
 
-bool hc_report_cycle_shown(const struct hc_snapshot *s, const struct hc_cycle *cy)
+bool hc_report_cycle_valid(const struct hc_snapshot *s, const struct hc_cycle *cy)
 {
 	uint32_t i;
 
-	if (cy->suppressed_by || cy->nmembers == 0 || !cy->members || (cy->nedges && !cy->edges))
+	if (cy->nmembers == 0 || !cy->members || (cy->nedges && !cy->edges))
 		return false;
 	for (i = 0; i < cy->nmembers; i++)
 		if (cy->members[i] >= s->nblocks)
@@ -137,19 +139,52 @@ bool hc_report_cycle_shown(const struct hc_snapshot *s, const struct hc_cycle *c
 	return true;
 }
 
-int64_t hc_report_member_of(const struct hc_cycle *cy, uint32_t block)
+bool hc_report_cycle_shown(const struct hc_snapshot *s, const struct hc_cycle *cy)
 {
+	return !cy->suppressed_by && hc_report_cycle_valid(s, cy);
+}
+
+static int member_key_cmp(const void *a, const void *b)
+{
+	const struct hc_report_member_key *x = a, *y = b;
+
+	return x->block < y->block ? -1 : x->block > y->block;
+}
+
+struct hc_report_member_key *hc_report_member_index_new(const struct hc_cycle *cy)
+{
+	struct hc_report_member_key *keys;
 	uint32_t i;
 
-	/* Cycles are small next to everything else written per member: a
-	 * linear search keeps the writers free of an index to allocate. */
+	keys = hc_mem_calloc(cy->nmembers ? cy->nmembers : 1, sizeof(*keys));
+	if (!keys)
+		return NULL;
+	for (i = 0; i < cy->nmembers; i++) {
+		keys[i].block = cy->members[i];
+		keys[i].member = i;
+	}
+	qsort(keys, cy->nmembers, sizeof(*keys), member_key_cmp);
+	return keys;
+}
+
+int64_t hc_report_member_of(const struct hc_cycle *cy, const struct hc_report_member_key *keys,
+			    uint32_t block)
+{
+	struct hc_report_member_key k = { .block = block };
+	const struct hc_report_member_key *hit;
+	uint32_t i;
+
+	if (keys) {
+		hit = bsearch(&k, keys, cy->nmembers, sizeof(*keys), member_key_cmp);
+		return hit ? (int64_t)hit->member : -1;
+	}
 	for (i = 0; i < cy->nmembers; i++)
 		if (cy->members[i] == block)
 			return i;
 	return -1;
 }
 
-size_t hc_report_utf8_len(const unsigned char *s, size_t n)
+size_t hc_report_utf8_len_rfc(const unsigned char *s, size_t n)
 {
 	size_t len, i;
 	uint32_t cp;
@@ -178,15 +213,46 @@ size_t hc_report_utf8_len(const unsigned char *s, size_t n)
 	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
 	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		return 0;
-	/* XML 1.0 forbids U+FFFE and U+FFFF even as references. */
-	if (cp == 0xfffe || cp == 0xffff)
-		return 0;
 	return len;
 }
 
-void hc_report_json_str(FILE *out, const char *str, bool html_safe)
+/* U+FFFE and U+FFFF are EF BF BE and EF BF BF. */
+static bool utf8_nonchar(const unsigned char *s, size_t len)
+{
+	return len == 3 && s[0] == 0xef && s[1] == 0xbf && (s[2] == 0xbe || s[2] == 0xbf);
+}
+
+size_t hc_report_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len = hc_report_utf8_len_rfc(s, n);
+
+	/* XML 1.0 forbids U+FFFE and U+FFFF even as references. */
+	return utf8_nonchar(s, len) ? 0 : len;
+}
+
+/* hc_report_put_utf8, with the sequences that are valid chosen by strict. */
+static size_t put_utf8(FILE *out, const unsigned char *s, size_t n, const char *bad,
+		       bool strict)
+{
+	size_t len = strict ? hc_report_utf8_len(s, n) : hc_report_utf8_len_rfc(s, n);
+
+	if (len == 0) {
+		fputs(bad, out);
+		return 1;
+	}
+	fwrite(s, 1, len, out);
+	return len;
+}
+
+size_t hc_report_put_utf8(FILE *out, const unsigned char *s, size_t n, const char *bad)
+{
+	return put_utf8(out, s, n, bad, true);
+}
+
+void hc_report_json_str(FILE *out, const char *str, unsigned flags)
 {
 	const unsigned char *s = (const unsigned char *)str;
+	bool report = flags & HC_REPORT_JSON_REPORT;
 	size_t n, len;
 
 	if (!str) {
@@ -196,6 +262,7 @@ void hc_report_json_str(FILE *out, const char *str, bool html_safe)
 	n = strlen(str);
 	fputc('"', out);
 	while (n) {
+		len = 1;
 		switch (*s) {
 		case '"':
 			fputs("\\\"", out);
@@ -212,33 +279,31 @@ void hc_report_json_str(FILE *out, const char *str, bool html_safe)
 		case '\t':
 			fputs("\\t", out);
 			break;
+		case '\b':
+		case '\f':
+			if (report)
+				fputs(*s == '\b' ? "\\b" : "\\f", out);
+			else
+				fprintf(out, "\\u%04x", *s);
+			break;
 		case '<':
 		case '>':
 		case '&':
 			/* Inside an HTML <script> element "</script>" or "<!--"
 			 * would end or change it, whatever JSON thinks. */
-			if (html_safe)
+			if (flags & HC_REPORT_JSON_HTML)
 				fprintf(out, "\\u%04x", *s);
 			else
 				fputc(*s, out);
 			break;
 		default:
-			if (*s < 0x20 || *s == 0x7f) {
+			if (*s < 0x20 || (*s == 0x7f && !report))
 				fprintf(out, "\\u%04x", *s);
-				break;
-			}
-			len = hc_report_utf8_len(s, n);
-			if (len == 0) {
-				fputs("\\ufffd", out);
-				break;
-			}
-			fwrite(s, 1, len, out);
-			s += len;
-			n -= len;
-			continue;
+			else
+				len = put_utf8(out, s, n, "\\ufffd", !report);
 		}
-		s++;
-		n--;
+		s += len;
+		n -= len;
 	}
 	fputc('"', out);
 }
@@ -252,6 +317,7 @@ void hc_report_xml_str(FILE *out, const char *str)
 		return;
 	n = strlen(str);
 	while (n) {
+		len = 1;
 		switch (*s) {
 		case '<':
 			fputs("&lt;", out);
@@ -278,23 +344,42 @@ void hc_report_xml_str(FILE *out, const char *str)
 		default:
 			/* XML 1.0 has no way to write the other C0 controls,
 			 * not even as references. */
-			if (*s < 0x20 || *s == 0x7f) {
+			if (*s < 0x20 || *s == 0x7f)
 				fputs("\xef\xbf\xbd", out);
-				break;
-			}
-			len = hc_report_utf8_len(s, n);
-			if (len == 0) {
-				fputs("\xef\xbf\xbd", out);
-				break;
-			}
-			fwrite(s, 1, len, out);
-			s += len;
-			n -= len;
-			continue;
+			else
+				len = hc_report_put_utf8(out, s, n, "\xef\xbf\xbd");
 		}
-		s++;
-		n--;
+		s += len;
+		n -= len;
 	}
+}
+
+unsigned hc_report_seen_add(struct hc_report_seen *seen, uint64_t h)
+{
+	unsigned count = 0;
+	uint64_t *grown;
+	size_t i, cap;
+
+	for (i = 0; i < seen->n; i++)
+		if (seen->v[i] == h)
+			count++;
+	if (seen->n == seen->cap) {
+		cap = seen->cap ? seen->cap * 2 : 16;
+		grown = hc_mem_realloc(seen->v, cap * sizeof(*grown));
+		if (!grown)
+			return count;
+		seen->v = grown;
+		seen->cap = cap;
+	}
+	seen->v[seen->n++] = h;
+	return count;
+}
+
+const char *hc_report_basename(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? slash + 1 : path ? path : "<unknown>";
 }
 
 uint64_t hc_report_stack_hash(const struct hc_report_frames *fr, unsigned cls)
@@ -331,4 +416,118 @@ const char *hc_report_reason_name(uint32_t reason)
 	default:
 		return "unknown";
 	}
+}
+
+/* The first template argument of a demangled name, "<Person, ...>" ->
+ * "Person", into buf. Returns buf, or NULL when there is none. */
+static const char *hc_first_template_arg(const char *name, char *buf, size_t len)
+{
+	const char *lt = strchr(name, '<'), *p;
+	int depth = 0;
+	size_t n;
+
+	if (!lt)
+		return NULL;
+	for (p = lt + 1; *p; p++) {
+		if (*p == '<')
+			depth++;
+		else if (*p == '>' && depth-- == 0)
+			break;
+		else if (*p == ',' && depth == 0)
+			break;
+	}
+	n = (size_t)(p - (lt + 1));
+	if (!*p || n == 0 || n >= len)
+		return NULL;
+	memcpy(buf, lt + 1, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+const char *hc_report_block_type(const struct hc_snapshot *s, struct hc_symbolizer *sym,
+				 uint64_t i, char *buf, size_t len)
+{
+	uint64_t lo, hi;
+
+	/* Tracked objects: the name the program gave. */
+	for (lo = 0, hi = s->ntracked; lo < hi;) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (s->tracked[mid].block < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->ntracked && s->tracked[lo].block == i && s->tracked[lo].type != HC_NO_TYPE &&
+	    s->tracked[lo].type < s->ntypes)
+		return s->types[s->tracked[lo].type];
+	if (!sym || len < 2)
+		return NULL;
+	/* C++: the first word of a polymorphic object is its vtable pointer,
+	 * two words into the "vtable for X" symbol. */
+	for (lo = 0, hi = s->ntypehints; lo < hi;) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (s->typehints[mid].block < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->ntypehints && s->typehints[lo].block == i) {
+		struct hc_frame f;
+		const char *name, *vt = "vtable for ";
+		char arg[256];
+
+		if (hc_symbolize(sym, s->typehints[lo].word[0], false, &f, 1) < 1 || !f.function)
+			return NULL;
+		name = f.function;
+		if (strncmp(name, vt, strlen(vt)) != 0)
+			return NULL;
+		name += strlen(vt);
+		/* make_shared puts the object inside its control block. */
+		if (strstr(name, "_Sp_counted_ptr_inplace<") &&
+		    hc_first_template_arg(name, arg, sizeof(arg))) {
+			snprintf(buf, len, "%s (in a shared_ptr control block)", arg);
+			return buf;
+		}
+		if (strstr(name, "_Sp_counted_ptr<") &&
+		    hc_first_template_arg(name, arg, sizeof(arg))) {
+			snprintf(buf, len, "shared_ptr control block of %s", arg);
+			return buf;
+		}
+		snprintf(buf, len, "%s", name);
+		return buf;
+	}
+	return NULL;
+}
+
+bool hc_report_gc_in_cycle(const struct hc_gc_member *m)
+{
+	return (m->flags & HC_GC_MEMBER_IN_CYCLE) != 0;
+}
+
+uint32_t hc_report_event_ncycles(const struct hc_gc_event *ev)
+{
+	bool *seen = hc_mem_calloc(ev->nmembers ? ev->nmembers : 1, sizeof(*seen));
+	uint32_t i, j, n = 0;
+
+	for (i = 0; i < ev->nmembers; i++) {
+		const struct hc_gc_member *m = &ev->members[i];
+
+		if (!hc_report_gc_in_cycle(m))
+			continue;
+		if (seen && m->cycle < ev->nmembers) {
+			n += !seen[m->cycle];
+			seen[m->cycle] = true;
+			continue;
+		}
+		/* The reader refuses a component index past nmembers, but a
+		 * snapshot built in memory may hold one. */
+		for (j = 0; j < i; j++)
+			if (hc_report_gc_in_cycle(&ev->members[j]) && ev->members[j].cycle == m->cycle)
+				break;
+		n += j == i;
+	}
+	hc_mem_free(seen);
+	return n;
 }

@@ -74,6 +74,23 @@ hc_report_fn hc_report_find(const char *format);
 /* The known format names, comma separated, for messages. Cannot fail. */
 const char *hc_report_format_names(void);
 
+/*
+ * The type of block i, for reports: the name the program gave it with
+ * heapcycle_set_type(), else the C++ class whose vtable its first word
+ * points at ("Widget"; a shared_ptr control block made by make_shared is
+ * "Person (in a shared_ptr control block)"), else NULL. Uses buf
+ * (len bytes) for names it builds; sym may be NULL (no C++ names then).
+ * Cannot fail.
+ */
+const char *hc_report_block_type(const struct hc_snapshot *s, struct hc_symbolizer *sym,
+				 uint64_t i, char *buf, size_t len);
+
+/* A collection member that is part of a cycle. Cannot fail. */
+bool hc_report_gc_in_cycle(const struct hc_gc_member *m);
+/* The number of distinct cycles among a collection's members. Cannot
+ * fail: out of memory, it looks back over the members instead. */
+uint32_t hc_report_event_ncycles(const struct hc_gc_event *ev);
+
 /* Why a snapshot was taken, as the reports name it: "exit", "_exit",
  * "api", "signal", "interval", "exec", or "unknown". Cannot fail. */
 const char *hc_report_reason_name(uint32_t reason);
@@ -111,23 +128,65 @@ int hc_report_alloc_frame(const struct hc_report_frames *fr);
  * a cycle) every index in range. Cannot fail. */
 bool hc_report_group_shown(const struct hc_leak_group *g);
 bool hc_report_cycle_shown(const struct hc_snapshot *s, const struct hc_cycle *cy);
+/* Whether every member and edge index of cy is in range of s (the JSON
+ * report lists suppressed cycles too, so it asks only this). Cannot fail. */
+bool hc_report_cycle_valid(const struct hc_snapshot *s, const struct hc_cycle *cy);
 
-/* The member number of block in cy, or -1. Cannot fail. */
-int64_t hc_report_member_of(const struct hc_cycle *cy, uint32_t block);
+/* A cycle's members sorted by block index, to map an edge end to a member
+ * number without a quadratic search. Returns NULL when out of memory
+ * (hc_report_member_of then falls back to a linear scan); release with
+ * hc_mem_free. */
+struct hc_report_member_key {
+	uint32_t block, member;
+};
+struct hc_report_member_key *hc_report_member_index_new(const struct hc_cycle *cy);
+
+/* The member number of block in cy, or -1; keys from
+ * hc_report_member_index_new, or NULL for a linear search. Cannot fail. */
+int64_t hc_report_member_of(const struct hc_cycle *cy, const struct hc_report_member_key *keys,
+			    uint32_t block);
 
 /* Length of the valid UTF-8 sequence at s (n >= 1 bytes left), or 0 when it
- * is not one (overlong, surrogate, past U+10FFFF, U+FFFE/U+FFFF). */
+ * is not one (overlong, surrogate, past U+10FFFF: RFC 3629). Cannot fail. */
+size_t hc_report_utf8_len_rfc(const unsigned char *s, size_t n);
+/* The same, also 0 for U+FFFE/U+FFFF, which XML 1.0 forbids. */
 size_t hc_report_utf8_len(const unsigned char *s, size_t n);
 
+/* Writes the valid UTF-8 sequence at s (n >= 1 bytes left, checked with
+ * hc_report_utf8_len) and returns its length, or writes bad and returns 1.
+ * Stream errors are left for the caller's ferror. */
+size_t hc_report_put_utf8(FILE *out, const unsigned char *s, size_t n, const char *bad);
+
+/* Flags of hc_report_json_str. */
+#define HC_REPORT_JSON_HTML 1u	/* also escape < > & (for an HTML <script>) */
+/* As the JSON report writes strings: \b and \f short escapes, DEL and
+ * U+FFFE/U+FFFF as they are (doc/report-schema.json readers expect it). */
+#define HC_REPORT_JSON_REPORT 2u
+
 /* Writes s as a quoted JSON string ("null" for NULL); invalid UTF-8 becomes
- * U+FFFD. html_safe also escapes < > & so the text can sit in an HTML
- * <script> element. Stream errors are left for the caller's ferror. */
-void hc_report_json_str(FILE *out, const char *s, bool html_safe);
+ * U+FFFD. flags: HC_REPORT_JSON_*, or 0. Stream errors are left for the
+ * caller's ferror. */
+void hc_report_json_str(FILE *out, const char *s, unsigned flags);
 
 /* Writes s escaped for XML 1.0 and HTML text and attribute values (nothing
  * for NULL): markup characters as entities, tab/newline/CR as character
  * references, other control characters and invalid UTF-8 as U+FFFD. */
 void hc_report_xml_str(FILE *out, const char *s);
+
+/* Hashes already written (SARIF fingerprints, JUnit test-case names), to
+ * tell equal ones apart. Zero-initialize; release with hc_mem_free(v). */
+struct hc_report_seen {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+/* How many times h was recorded in seen before, recording it once more
+ * (when out of memory it is not recorded: the count is then low, never
+ * wrong by more than the lost entries). Cannot fail. */
+unsigned hc_report_seen_add(struct hc_report_seen *seen, uint64_t h);
+
+/* The part of path after its last '/'. Cannot fail. */
+const char *hc_report_basename(const char *path);
 
 /* FNV-1a hash of a leak class and the function names of fr, so that the
  * same leak found again (other addresses, shifted lines) gets the same

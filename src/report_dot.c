@@ -37,29 +37,18 @@ static void dot_str(FILE *out, const char *str)
 	size_t n = str ? strlen(str) : 0, len;
 
 	while (n) {
+		len = 1;
 		if (*s == '"' || *s == '\\') {
 			fputc('\\', out);
 			fputc(*s, out);
 		} else if (*s < 0x20 || *s == 0x7f) {
 			fputc(' ', out);
-		} else if ((len = hc_report_utf8_len(s, n)) == 0) {
-			fputs("\xef\xbf\xbd", out);
 		} else {
-			fwrite(s, 1, len, out);
-			s += len;
-			n -= len;
-			continue;
+			len = hc_report_put_utf8(out, s, n, "\xef\xbf\xbd");
 		}
-		s++;
-		n--;
+		s += len;
+		n -= len;
 	}
-}
-
-static const char *basename_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
 }
 
 /* "person_new\nperson.c:39" for the block's allocating frame. */
@@ -79,7 +68,7 @@ static void alloc_label(struct dot_ctx *c, const struct hc_block *b)
 	dot_str(c->out, f->function ? f->function : "??");
 	if (f->file) {
 		fputs("\\n", c->out);
-		dot_str(c->out, basename_of(f->file));
+		dot_str(c->out, hc_report_basename(f->file));
 		if (f->line)
 			fprintf(c->out, ":%u", f->line);
 	}
@@ -179,10 +168,16 @@ static void cycle(struct dot_ctx *c, uint32_t k, const struct hc_cycle *cy)
 		cy->retained_blocks, cy->is_root ? "" : " (held by another leak)");
 	for (i = 0; i < cy->nmembers; i++) {
 		b = &s->blocks[cy->members[i]];
-		fprintf(c->out, "    p%zu_b%u [label=\"#%u  0x%" PRIx64 "\\n%" PRIu64 " bytes",
-			c->proc, cy->members[i], i, b->addr, b->size);
-		/* The snapshot records no type names yet; the label gets one
-		 * from here when it does. */
+		char tbuf[300];
+		const char *type = hc_report_block_type(s, c->in->sym, cy->members[i], tbuf,
+							sizeof(tbuf));
+
+		fprintf(c->out, "    p%zu_b%u [label=\"#%u  ", c->proc, cy->members[i], i);
+		if (type) {
+			dot_str(c->out, type);
+			fputs("\\n", c->out);
+		}
+		fprintf(c->out, "0x%" PRIx64 "\\n%" PRIu64 " bytes", b->addr, b->size);
 		alloc_label(c, b);
 		fputs("\"];\n", c->out);
 	}
@@ -190,7 +185,8 @@ static void cycle(struct dot_ctx *c, uint32_t k, const struct hc_cycle *cy)
 	for (i = 0; i < cy->nedges; i++) {
 		const struct hc_edge *e = &s->edges[cy->edges[i]];
 
-		if (hc_report_member_of(cy, e->from) < 0 || hc_report_member_of(cy, e->to) < 0)
+		if (hc_report_member_of(cy, NULL, e->from) < 0 ||
+		    hc_report_member_of(cy, NULL, e->to) < 0)
 			continue;
 		fprintf(c->out, "  p%zu_b%u -> p%zu_b%u [label=\"", c->proc, e->from, c->proc, e->to);
 		edge_label(c->out, e);

@@ -49,14 +49,6 @@ static void frames(struct html_ctx *c, const struct hc_report_input *in, uint32_
 		c->rc = r;
 }
 
-static const char *basename_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
-/* "fn file:line" of a frame, escaped; short uses the file's base name. */
 static void frame_where(FILE *out, const struct hc_frame *f, bool shortname)
 {
 	fputs("<code>", out);
@@ -64,7 +56,7 @@ static void frame_where(FILE *out, const struct hc_frame *f, bool shortname)
 	fputs("</code>", out);
 	if (f->file) {
 		fputs(" <span class=\"loc\">", out);
-		esc(out, shortname ? basename_of(f->file) : f->file);
+		esc(out, shortname ? hc_report_basename(f->file) : f->file);
 		if (f->line)
 			fprintf(out, ":%u", f->line);
 		fputs("</span>", out);
@@ -205,7 +197,8 @@ static void cycle_svg(struct html_ctx *c, const struct hc_report_input *in,
 		"</marker></defs>\n", w, h, w, h, k + 1, proc, k);
 	for (i = 0; i < cy->nedges; i++) {
 		const struct hc_edge *e = &s->edges[cy->edges[i]];
-		int64_t f = hc_report_member_of(cy, e->from), t = hc_report_member_of(cy, e->to);
+		int64_t f = hc_report_member_of(cy, NULL, e->from);
+		int64_t t = hc_report_member_of(cy, NULL, e->to);
 		struct pt p0, p2, ctl, mid;
 		double dx, dy, len;
 
@@ -289,10 +282,15 @@ static void cycle_section(struct html_ctx *c, const struct hc_report_input *in,
 	for (i = 0; i < cy->nmembers; i++) {
 		const struct hc_block *b = &s->blocks[cy->members[i]];
 
+		char tbuf[300];
+		const char *type = hc_report_block_type(s, in->sym, cy->members[i], tbuf,
+							sizeof(tbuf));
+
 		frames(c, in, b->stack);
 		fprintf(out, "<tr><td>#%u</td><td><code>0x%" PRIx64 "</code></td><td class=\"num\">%"
-			PRIu64 "</td><td class=\"note\">unknown</td><td><details><summary>", i,
-			b->addr, b->size);
+			PRIu64 "</td><td%s>", i, b->addr, b->size, type ? "" : " class=\"note\"");
+		esc(out, type ? type : "unknown");
+		fputs("</td><td><details><summary>", out);
 		alloc_where(c, true);
 		fputs("</summary>", out);
 		stack_list(c);
@@ -323,7 +321,7 @@ static void process(struct html_ctx *c, const struct hc_report_input *in, size_t
 		leaked.bytes += an->totals[cls].bytes;
 	}
 	fprintf(out, "<section class=\"process\" id=\"process-%zu\">\n<h2>pid %u: ", proc, s->pid);
-	esc(out, s->exe ? basename_of(s->exe) : "<unknown>");
+	esc(out, s->exe ? hc_report_basename(s->exe) : "<unknown>");
 	fputs("</h2>\n<dl class=\"meta\"><dt>program</dt><dd><code>", out);
 	esc(out, s->exe);
 	fputs("</code></dd><dt>command line</dt><dd><code>", out);
@@ -427,11 +425,11 @@ static void data_json(struct html_ctx *c, const struct hc_report_input *in, size
 					snprintf(buf, sizeof(buf), "%s", fr->function);
 				else if (fr->module && fr->module[0])
 					snprintf(buf, sizeof(buf), "%s+0x%" PRIx64,
-						 basename_of(fr->module), fr->module_offset);
+						 hc_report_basename(fr->module), fr->module_offset);
 				else
 					snprintf(buf, sizeof(buf), "0x%" PRIx64, fr->pc);
 				fputs(f ? ", " : "", out);
-				hc_report_json_str(out, buf, true);
+				hc_report_json_str(out, buf, HC_REPORT_JSON_HTML);
 			}
 			fputs("], \"where\": [", out);
 			for (f = 0; f < c->fr.n; f++) {
@@ -442,7 +440,7 @@ static void data_json(struct html_ctx *c, const struct hc_report_input *in, size
 					snprintf(buf, sizeof(buf), "%s:%u", fr->file, fr->line);
 				else
 					snprintf(buf, sizeof(buf), "%s", fr->file ? fr->file : "");
-				hc_report_json_str(out, fr->file ? buf : NULL, true);
+				hc_report_json_str(out, fr->file ? buf : NULL, HC_REPORT_JSON_HTML);
 			}
 			fputs("]}", out);
 		}

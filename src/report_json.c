@@ -4,22 +4,20 @@
  * its leak groups (with symbolized allocation stacks) and its leaked cycles
  * (members, edges with offsets, retained size). doc/report-schema.json is
  * the contract and carries the version written here; man/heapcycle-report.5
- * explains the fields. This file owns the serialization, string escaping
- * included (paths and names come from the program and may hold anything);
- * the numbers come from the analysis and the names from the symbolizer.
+ * explains the fields. This file owns the serialization; string escaping,
+ * the visible frames and the cycle checks are report.c's, the numbers come
+ * from the analysis and the names from the symbolizer.
  * Suppressed groups and cycles stay in, marked with the suppression's
- * name; with a baseline each leak says whether it is new.
+ * name; with a baseline each leak says whether it is new. The collections
+ * that found garbage while the program ran follow, as recorded.
  */
 #include "config.h"
 
 #include <inttypes.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "baseline.h"
 #include "report.h"
-
-#define HC_JSON_INLINE_MAX 16u
 
 struct json_ctx {
 	FILE *out;
@@ -27,98 +25,14 @@ struct json_ctx {
 	const struct hc_snapshot *snap;
 	const struct hc_analysis *an;
 	struct hc_symbolizer *sym;
+	struct hc_report_frames fr;	/* reused for every stack */
 };
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when it is
- * not one: overlong forms, surrogates and code points past U+10FFFF are
- * invalid (RFC 3629), and JSON parsers reject them. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
 
 /* Writes s as a JSON string, or null. Bytes that are not UTF-8 become
  * U+FFFD: a path is bytes to the kernel, but JSON text must be Unicode. */
 static void json_str(FILE *out, const char *str)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t n, len;
-
-	if (!str) {
-		fputs("null", out);
-		return;
-	}
-	n = strlen(str);
-	fputc('"', out);
-	while (n) {
-		switch (*s) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\b':
-			fputs("\\b", out);
-			break;
-		case '\f':
-			fputs("\\f", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\r':
-			fputs("\\r", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		default:
-			if (*s < 0x20) {
-				fprintf(out, "\\u%04x", *s);
-				break;
-			}
-			len = utf8_len(s, n);
-			if (len == 0) {
-				fputs("\\ufffd", out);
-				break;
-			}
-			fwrite(s, 1, len, out);
-			s += len;
-			n -= len;
-			continue;
-		}
-		s++;
-		n--;
-	}
-	fputc('"', out);
+	hc_report_json_str(out, str, HC_REPORT_JSON_REPORT);
 }
 
 static void json_hex(FILE *out, uint64_t v)
@@ -164,30 +78,18 @@ static void json_frame(FILE *out, const struct hc_frame *f)
 
 /* The stack as the text report shows it: heapcycle's own frames dropped,
  * inlined calls expanded, at most max_frames. */
-static void json_stack(const struct json_ctx *c, uint32_t stack)
+static void json_stack(struct json_ctx *c, uint32_t stack)
 {
-	const struct hc_stack *st;
-	struct hc_frame fr[HC_JSON_INLINE_MAX];
-	unsigned shown = 0, max = c->opts->max_frames, n, k;
-	uint32_t i;
+	unsigned k;
 
+	/* Out of memory: the frames found so far, as the stream may be a pipe
+	 * already half written. */
+	(void)hc_report_frames_get(&c->fr, c->sym, c->snap, stack, c->opts->max_frames);
 	fputc('[', c->out);
-	if (stack == 0 || stack >= c->snap->nstacks)
-		goto out;
-	st = &c->snap->stacks[stack];
-	for (i = 0; i < st->nframes; i++) {
-		if (hc_symbolizer_is_internal(c->sym, st->frames[i]))
-			continue;
-		n = hc_symbolize(c->sym, st->frames[i], true, fr, HC_JSON_INLINE_MAX);
-		for (k = 0; k < n; k++) {
-			if (max && shown >= max)
-				goto out;
-			fputs(shown ? ", " : "", c->out);
-			json_frame(c->out, &fr[k]);
-			shown++;
-		}
+	for (k = 0; k < c->fr.n; k++) {
+		fputs(k ? ", " : "", c->out);
+		json_frame(c->out, &c->fr.f[k]);
 	}
-out:
 	fputc(']', c->out);
 }
 
@@ -249,7 +151,7 @@ static void json_summary(FILE *out, const struct json_sum *sum)
 	fprintf(out, ", \"cycles\": %" PRIu64 "}", sum->cycles);
 }
 
-static void json_group(const struct json_ctx *c, const struct hc_leak_group *g, bool first)
+static void json_group(struct json_ctx *c, const struct hc_leak_group *g, bool first)
 {
 	fprintf(c->out, "%s\n      {\"class\": \"%s\", \"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64
 		", \"stack\": ", first ? "" : ",", class_name(g->cls), g->blocks, g->bytes);
@@ -265,7 +167,7 @@ static void json_group(const struct json_ctx *c, const struct hc_leak_group *g, 
 	fputc('}', c->out);
 }
 
-static void json_leaks(const struct json_ctx *c)
+static void json_leaks(struct json_ctx *c)
 {
 	const struct hc_snapshot *s = c->snap;
 	const struct hc_analysis *an = c->an;
@@ -306,50 +208,15 @@ static void json_leaks(const struct json_ctx *c)
 	fputs(first ? "]" : "\n    ]", c->out);
 }
 
-struct member_key {
-	uint32_t block, member;
-};
-
-static int member_key_cmp(const void *a, const void *b)
-{
-	const struct member_key *x = a, *y = b;
-
-	return x->block < y->block ? -1 : x->block > y->block;
-}
-
-/* Returns the member number of block b in cy, or -1; keys (sorted by
- * block) makes it a binary search, NULL (out of memory) a linear one. */
-static int64_t member_of(const struct hc_cycle *cy, const struct member_key *keys, uint32_t b)
-{
-	struct member_key k = { .block = b }, *hit;
-	uint32_t i;
-
-	if (keys) {
-		hit = bsearch(&k, keys, cy->nmembers, sizeof(*keys), member_key_cmp);
-		return hit ? (int64_t)hit->member : -1;
-	}
-	for (i = 0; i < cy->nmembers; i++)
-		if (cy->members[i] == b)
-			return i;
-	return -1;
-}
-
-static void json_cycle(const struct json_ctx *c, const struct hc_cycle *cy)
+static void json_cycle(struct json_ctx *c, const struct hc_cycle *cy)
 {
 	const struct hc_snapshot *s = c->snap;
-	struct member_key *keys = hc_mem_calloc(cy->nmembers ? cy->nmembers : 1, sizeof(*keys));
+	struct hc_report_member_key *keys = hc_report_member_index_new(cy);
 	const struct hc_block *b;
 	uint32_t i;
 	int64_t from, to;
 	bool first = true;
 
-	if (keys) {
-		for (i = 0; i < cy->nmembers; i++) {
-			keys[i].block = cy->members[i];
-			keys[i].member = i;
-		}
-		qsort(keys, cy->nmembers, sizeof(*keys), member_key_cmp);
-	}
 	fprintf(c->out, "{\"bytes\": %" PRIu64 ", \"retained_bytes\": %" PRIu64
 		", \"retained_blocks\": %" PRIu64 ", \"root\": %s,\n        \"members\": [",
 		cy->bytes, cy->retained_bytes, cy->retained_blocks, cy->is_root ? "true" : "false");
@@ -357,9 +224,20 @@ static void json_cycle(const struct json_ctx *c, const struct hc_cycle *cy)
 		b = &s->blocks[cy->members[i]];
 		fprintf(c->out, "%s\n          {\"address\": ", i ? "," : "");
 		json_hex(c->out, b->addr);
-		fprintf(c->out, ", \"size\": %" PRIu64 ", \"type\": null, \"class\": \"%s\", \"stack\": ",
-			b->size, class_name(cy->members[i] < c->an->nblocks && c->an->block_class ?
-					    c->an->block_class[cy->members[i]] : HC_CLASS_CYCLE));
+		fprintf(c->out, ", \"size\": %" PRIu64 ", \"type\": ", b->size);
+		{
+			char buf[300];
+			const char *type = hc_report_block_type(s, c->sym, cy->members[i], buf,
+								sizeof(buf));
+
+			if (type)
+				hc_report_json_str(c->out, type, HC_REPORT_JSON_REPORT);
+			else
+				fputs("null", c->out);
+		}
+		fprintf(c->out, ", \"class\": \"%s\", \"stack\": ",
+			class_name(cy->members[i] < c->an->nblocks && c->an->block_class ?
+				   c->an->block_class[cy->members[i]] : HC_CLASS_CYCLE));
 		json_stack(c, b->stack);
 		fputc('}', c->out);
 	}
@@ -367,8 +245,8 @@ static void json_cycle(const struct json_ctx *c, const struct hc_cycle *cy)
 	for (i = 0; i < cy->nedges; i++) {
 		const struct hc_edge *e = &s->edges[cy->edges[i]];
 
-		from = member_of(cy, keys, e->from);
-		to = member_of(cy, keys, e->to);
+		from = hc_report_member_of(cy, keys, e->from);
+		to = hc_report_member_of(cy, keys, e->to);
 		if (from < 0 || to < 0)
 			continue;
 		fprintf(c->out, "%s\n          {\"from\": %" PRId64 ", \"to\": %" PRId64
@@ -389,22 +267,32 @@ static void json_cycle(const struct json_ctx *c, const struct hc_cycle *cy)
 	hc_mem_free(keys);
 }
 
-static bool cycle_valid(const struct hc_snapshot *s, const struct hc_cycle *cy)
+
+/* One collection that found garbage, its members in the order recorded. */
+static void json_event(struct json_ctx *c, const struct hc_gc_event *ev)
 {
+	const struct hc_snapshot *s = c->snap;
 	uint32_t i;
 
-	if (cy->nmembers == 0 || !cy->members || (cy->nedges && !cy->edges))
-		return false;
-	for (i = 0; i < cy->nmembers; i++)
-		if (cy->members[i] >= s->nblocks)
-			return false;
-	for (i = 0; i < cy->nedges; i++)
-		if (cy->edges[i] >= s->nedges)
-			return false;
-	return true;
+	fprintf(c->out, "{\"time\": %" PRIu64 ", \"generation\": %u, \"unreachable\": %u"
+		", \"cycles\": %u,\n        \"members\": [", ev->time_ns, ev->generation,
+		ev->nmembers, hc_report_event_ncycles(ev));
+	for (i = 0; i < ev->nmembers; i++) {
+		const struct hc_gc_member *m = &ev->members[i];
+
+		fprintf(c->out, "%s\n          {\"address\": ", i ? "," : "");
+		json_hex(c->out, m->addr);
+		fprintf(c->out, ", \"size\": %" PRIu64 ", \"type\": ", m->size);
+		json_str(c->out, m->type < s->ntypes && s->types ? s->types[m->type] : NULL);
+		fprintf(c->out, ", \"cycle\": %u, \"in_cycle\": %s, \"stack\": ", m->cycle,
+			hc_report_gc_in_cycle(m) ? "true" : "false");
+		json_stack(c, m->stack);
+		fputc('}', c->out);
+	}
+	fputs(ev->nmembers ? "\n        ]}" : "]}", c->out);
 }
 
-static void json_process(const struct json_ctx *c, const char *path)
+static void json_process(struct json_ctx *c, const char *path)
 {
 	const struct hc_snapshot *s = c->snap;
 	struct json_sum sum = { .with_suppressed = c->opts->suppressions != NULL };
@@ -437,13 +325,18 @@ static void json_process(const struct json_ctx *c, const char *path)
 	fputs(",\n    \"cycles\": [", c->out);
 	first = true;
 	for (i = 0; c->an->cycles && i < c->an->ncycles; i++) {
-		if (!cycle_valid(s, &c->an->cycles[i]))
+		if (!hc_report_cycle_valid(s, &c->an->cycles[i]))
 			continue;
 		fputs(first ? "\n      " : ",\n      ", c->out);
 		json_cycle(c, &c->an->cycles[i]);
 		first = false;
 	}
-	fputs(first ? "]}" : "\n    ]}", c->out);
+	fputs(first ? "],\n    \"collections\": [" : "\n    ],\n    \"collections\": [", c->out);
+	for (i = 0; s->events && i < s->nevents; i++) {
+		fputs(i ? ",\n      " : "\n      ", c->out);
+		json_event(c, &s->events[i]);
+	}
+	fputs(s->events && s->nevents ? "\n    ]}" : "]}", c->out);
 }
 
 int hc_report_json(FILE *out, const struct hc_report_input *in, size_t n,
@@ -471,6 +364,7 @@ int hc_report_json(FILE *out, const struct hc_report_input *in, size_t n,
 	fputs(first ? "],\n  \"summary\": " : "\n  ],\n  \"summary\": ", out);
 	json_summary(out, &sum);
 	fputs("}\n", out);
+	hc_report_frames_fini(&c.fr);
 	if (fflush(out) != 0 || ferror(out))
 		return HC_ERR_IO;
 	return HC_OK;

@@ -22,46 +22,17 @@ struct junit_ctx {
 	FILE *out;
 	const struct hc_report_opts *opts;
 	struct hc_report_frames fr;
-	uint64_t *names;	/* hashes of the test-case names written in a suite */
-	uint64_t nnames, capnames;
+	/* Hashes of the test-case names written in a suite: the second one
+	 * with a name gets " (2)" so that names stay unique, as JUnit
+	 * consumers key results by name. */
+	struct hc_report_seen names;
 };
-
-static const char *basename_of(const char *path)
-{
-	const char *slash = path ? strrchr(path, '/') : NULL;
-
-	return slash ? slash + 1 : path ? path : "<unknown>";
-}
 
 static uint64_t str_hash(const char *s, uint64_t h)
 {
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
 	return h;
-}
-
-/* Counts how many test cases of this suite already have the name whose
- * hash is h, and records it: the second one gets " (2)" so that names stay
- * unique, as JUnit consumers key results by name. */
-static unsigned name_seen(struct junit_ctx *c, uint64_t h)
-{
-	unsigned seen = 0;
-	uint64_t i, cap;
-	uint64_t *grown;
-
-	for (i = 0; i < c->nnames; i++)
-		if (c->names[i] == h)
-			seen++;
-	if (c->nnames == c->capnames) {
-		cap = c->capnames ? c->capnames * 2 : 16;
-		grown = hc_mem_realloc(c->names, cap * sizeof(*grown));
-		if (!grown)
-			return seen;
-		c->names = grown;
-		c->capnames = cap;
-	}
-	c->names[c->nnames++] = h;
-	return seen;
 }
 
 static void frame_line(FILE *out, unsigned no, const struct hc_frame *f)
@@ -115,11 +86,11 @@ static int testcase(struct junit_ctx *c, const struct hc_report_input *in,
 	if (at && at->file && at->line)
 		snprintf(name, sizeof(name), "%s leak allocated from %s at %s:%u",
 			 hc_leak_class_name(g->cls), at->function ? at->function : "??",
-			 basename_of(at->file), at->line);
+			 hc_report_basename(at->file), at->line);
 	else
 		snprintf(name, sizeof(name), "%s leak allocated from %s",
 			 hc_leak_class_name(g->cls), at && at->function ? at->function : "??");
-	seen = name_seen(c, str_hash(name, 0xcbf29ce484222325ull));
+	seen = hc_report_seen_add(&c->names, str_hash(name, 0xcbf29ce484222325ull));
 	if (seen)
 		snprintf(name + strlen(name), sizeof(name) - strlen(name), " (%u)", seen + 1);
 
@@ -178,7 +149,7 @@ static int suite(struct junit_ctx *c, const struct hc_report_input *in)
 	for (i = 0; an->groups && i < an->ngroups; i++)
 		if (hc_report_group_shown(&an->groups[i]))
 			tests++;
-	snprintf(classname, sizeof(classname), "heapcycle.%s", basename_of(in->snap->exe));
+	snprintf(classname, sizeof(classname), "heapcycle.%s", hc_report_basename(in->snap->exe));
 	fputs("  <testsuite name=\"", out);
 	hc_report_xml_str(out, classname);
 	fprintf(out, " (pid %u)\" tests=\"%" PRIu64 "\" failures=\"%" PRIu64
@@ -191,7 +162,7 @@ static int suite(struct junit_ctx *c, const struct hc_report_input *in)
 	snprintf(pid, sizeof(pid), "%u", in->snap->pid);
 	property(out, "pid", pid);
 	fputs("    </properties>\n", out);
-	c->nnames = 0;
+	c->names.n = 0;
 	for (i = 0; an->groups && i < an->ngroups; i++) {
 		if (!hc_report_group_shown(&an->groups[i]))
 			continue;
@@ -239,7 +210,7 @@ int hc_report_junit(FILE *out, const struct hc_report_input *in, size_t n,
 	}
 	fputs("</testsuites>\n", out);
 	hc_report_frames_fini(&c.fr);
-	hc_mem_free(c.names);
+	hc_mem_free(c.names.v);
 	if (fflush(out) != 0 || ferror(out))
 		return HC_ERR_IO;
 	return rc;

@@ -27,35 +27,13 @@ struct sarif_ctx {
 	size_t rootlen;
 	struct hc_report_frames fr;
 	bool first_result;
-	uint64_t *hashes;	/* fingerprints written so far in the run */
-	size_t nhashes, caphashes;
+	/* Fingerprints written so far in the run: two call sites in one
+	 * function have the same function stack, and the services merge
+	 * results whose fingerprints are equal, so the second one is told
+	 * apart by its occurrence (as GitHub's own primaryLocationLineHash
+	 * does with its ":N" suffix). */
+	struct hc_report_seen hashes;
 };
-
-/* How many results before this one had fingerprint h, recording it: two
- * call sites in one function have the same function stack, and the
- * services merge results whose fingerprints are equal, so the second one
- * is told apart by its occurrence (as GitHub's own primaryLocationLineHash
- * does with its ":N" suffix). */
-static unsigned occurrence(struct sarif_ctx *c, uint64_t h)
-{
-	unsigned seen = 1;
-	uint64_t *grown;
-	size_t i, cap;
-
-	for (i = 0; i < c->nhashes; i++)
-		if (c->hashes[i] == h)
-			seen++;
-	if (c->nhashes == c->caphashes) {
-		cap = c->caphashes ? c->caphashes * 2 : 16;
-		grown = hc_mem_realloc(c->hashes, cap * sizeof(*grown));
-		if (!grown)
-			return seen;
-		c->hashes = grown;
-		c->caphashes = cap;
-	}
-	c->hashes[c->nhashes++] = h;
-	return seen;
-}
 
 struct sarif_rule {
 	const char *id, *name, *level, *text;
@@ -129,7 +107,7 @@ static void location(struct sarif_ctx *c, const struct hc_frame *f)
 	}
 	if (f->function) {
 		fputs("\"logicalLocations\": [{\"fullyQualifiedName\": ", out);
-		hc_report_json_str(out, f->function, false);
+		hc_report_json_str(out, f->function, 0);
 		fputs(", \"kind\": \"function\"}], ", out);
 	}
 	fprintf(out, "\"properties\": {\"pc\": \"0x%" PRIx64 "\"", f->pc);
@@ -157,7 +135,7 @@ static void message_text(struct sarif_ctx *c, const struct hc_leak_group *g,
 		 " object(s) allocated from %s", what[g->cls], g->bytes, g->blocks,
 		 at && at->function ? at->function : "an unknown function");
 	fputs("{\"text\": ", c->out);
-	hc_report_json_str(c->out, buf, false);
+	hc_report_json_str(c->out, buf, 0);
 	fputc('}', c->out);
 }
 
@@ -188,7 +166,7 @@ static int result(struct sarif_ctx *c, const struct hc_report_input *in,
 		location(c, &c->fr.f[i]);
 		if (c->fr.f[i].module) {
 			fputs(", \"module\": ", out);
-			hc_report_json_str(out, c->fr.f[i].module, false);
+			hc_report_json_str(out, c->fr.f[i].module, 0);
 		}
 		fputc('}', out);
 	}
@@ -205,10 +183,11 @@ static int result(struct sarif_ctx *c, const struct hc_report_input *in,
 	fprintf(out, "]}]}],\n         \"partialFingerprints\": {\"heapcycleStack/v1\": \"%016"
 		PRIx64 ":%u\"},\n         \"properties\": {\"class\": \"%s\", \"blocks\": %"
 		PRIu64 ", \"bytes\": %" PRIu64 ", \"pid\": %u, \"snapshot\": ",
-		hash, occurrence(c, hash), rules[g->cls].id, g->blocks, g->bytes, in->snap->pid);
-	hc_report_json_str(out, in->path, false);
+		hash, hc_report_seen_add(&c->hashes, hash) + 1, rules[g->cls].id, g->blocks,
+		g->bytes, in->snap->pid);
+	hc_report_json_str(out, in->path, 0);
 	fputs(", \"exe\": ", out);
-	hc_report_json_str(out, in->snap->exe, false);
+	hc_report_json_str(out, in->snap->exe, 0);
 	if (c->fr.skipped)
 		fprintf(out, ", \"framesOmitted\": %u", c->fr.skipped);
 	fputs("}}", out);
@@ -241,7 +220,7 @@ int hc_report_sarif(FILE *out, const struct hc_report_input *in, size_t n,
 		fprintf(out, "%s\n        {\"id\": \"%s\", \"name\": \"%s\", "
 			"\"shortDescription\": {\"text\": ", k == HC_CLASS_DIRECT ? "" : ",",
 			rules[k].id, rules[k].name);
-		hc_report_json_str(out, rules[k].text, false);
+		hc_report_json_str(out, rules[k].text, 0);
 		fprintf(out, "}, \"defaultConfiguration\": {\"level\": \"%s\"}}", rules[k].level);
 	}
 	fputs("]}},\n", out);
@@ -264,7 +243,7 @@ int hc_report_sarif(FILE *out, const struct hc_report_input *in, size_t n,
 	}
 	fputs(c.first_result ? "]}]}\n" : "\n    ]}]}\n", out);
 	hc_report_frames_fini(&c.fr);
-	hc_mem_free(c.hashes);
+	hc_mem_free(c.hashes.v);
 	if (fflush(out) != 0 || ferror(out))
 		return HC_ERR_IO;
 	return rc;

@@ -9,19 +9,21 @@
  * the names from the symbolizer (symbolize.c). Suppressed groups and cycles
  * are left out but counted in the summaries; with a baseline each leak says
  * whether it is new; with gen_suppressions each is followed by a ready
- * suppression (suppress.c writes it). man/heapcycle-report.5 describes the
- * format.
+ * suppression (suppress.c writes it). The garbage that collections found
+ * while the program ran (snapshot events) gets a section of its own, so a
+ * cycle dropped minutes before exit shows when and where it was made.
+ * man/heapcycle-report.5 describes the format.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "baseline.h"
 #include "report.h"
 #include "suppress.h"
 
-#define HC_TEXT_INLINE_MAX 16u		/* frames per pc asked of the symbolizer */
 #define HC_TEXT_PATH_MAX 64u		/* cycle members drawn on the path line */
 
 /* ANSI colours, as LeakSanitizer's (sanitizer_report_decorator.h). */
@@ -39,6 +41,8 @@ struct text_ctx {
 	const struct hc_analysis *an;
 	struct hc_symbolizer *sym;
 	const struct hc_cycle *cycle;	/* the one being sorted (stack_order_cmp) */
+	const struct hc_gc_event *event; /* the one being sorted (event_order_cmp) */
+	struct hc_report_frames fr;	/* reused for every stack */
 };
 
 static const char *col(const struct text_ctx *c, const char *code)
@@ -74,79 +78,23 @@ static void print_frame(const struct text_ctx *c, unsigned no, const struct hc_f
 
 /* Prints a stack as LSan does: the shim's own frames are dropped and the
  * rest numbered from #0, inlined calls expanded, at most max_frames. */
-static void print_stack(const struct text_ctx *c, uint32_t stack)
+static void print_stack(struct text_ctx *c, uint32_t stack)
 {
-	const struct hc_stack *st;
-	struct hc_frame fr[HC_TEXT_INLINE_MAX];
-	unsigned shown = 0, skipped = 0, max = c->opts->max_frames, n, k;
-	uint32_t i;
+	unsigned k;
 
 	if (stack == 0 || stack >= c->snap->nstacks || c->snap->stacks[stack].nframes == 0) {
 		fputs(c->snap->flags & HC_SNAP_STACKS_OFF ?
 		      "    (stacks were not recorded)\n" : "    (no stack recorded)\n", c->out);
 		return;
 	}
-	st = &c->snap->stacks[stack];
-	for (i = 0; i < st->nframes; i++) {
-		if (hc_symbolizer_is_internal(c->sym, st->frames[i]))
-			continue;
-		n = hc_symbolize(c->sym, st->frames[i], true, fr, HC_TEXT_INLINE_MAX);
-		for (k = 0; k < n; k++) {
-			if (max && shown >= max)
-				skipped++;
-			else
-				print_frame(c, shown++, &fr[k]);
-		}
-	}
-	if (shown == 0 && skipped == 0)
+	/* Out of memory: the frames found so far. */
+	(void)hc_report_frames_get(&c->fr, c->sym, c->snap, stack, c->opts->max_frames);
+	for (k = 0; k < c->fr.n; k++)
+		print_frame(c, k, &c->fr.f[k]);
+	if (c->fr.n == 0 && c->fr.skipped == 0)
 		fputs("    (only heapcycle's own frames)\n", c->out);
-	if (skipped)
-		fprintf(c->out, "    ... %u more frame(s)\n", skipped);
-}
-
-/* A cycle's members sorted by block index, to map an edge end to a member
- * number without a quadratic search. NULL (out of memory) falls back to a
- * linear scan in member_of. */
-struct member_key {
-	uint32_t block, member;
-};
-
-static int member_key_cmp(const void *a, const void *b)
-{
-	const struct member_key *x = a, *y = b;
-
-	return x->block < y->block ? -1 : x->block > y->block;
-}
-
-static struct member_key *member_index_new(const struct hc_cycle *cy)
-{
-	struct member_key *keys = hc_mem_calloc(cy->nmembers ? cy->nmembers : 1, sizeof(*keys));
-	uint32_t i;
-
-	if (!keys)
-		return NULL;
-	for (i = 0; i < cy->nmembers; i++) {
-		keys[i].block = cy->members[i];
-		keys[i].member = i;
-	}
-	qsort(keys, cy->nmembers, sizeof(*keys), member_key_cmp);
-	return keys;
-}
-
-/* Returns the member number of block b in cy, or -1. */
-static int64_t member_of(const struct hc_cycle *cy, const struct member_key *keys, uint32_t b)
-{
-	struct member_key k = { .block = b }, *hit;
-	uint32_t i;
-
-	if (keys) {
-		hit = bsearch(&k, keys, cy->nmembers, sizeof(*keys), member_key_cmp);
-		return hit ? (int64_t)hit->member : -1;
-	}
-	for (i = 0; i < cy->nmembers; i++)
-		if (cy->members[i] == b)
-			return i;
-	return -1;
+	if (c->fr.skipped)
+		fprintf(c->out, "    ... %u more frame(s)\n", c->fr.skipped);
 }
 
 static void print_arrow(const struct text_ctx *c, const struct hc_edge *e)
@@ -161,24 +109,11 @@ static void print_arrow(const struct text_ctx *c, const struct hc_edge *e)
 static void print_member(const struct text_ctx *c, const struct hc_cycle *cy, uint32_t i)
 {
 	const struct hc_block *b = &c->snap->blocks[cy->members[i]];
+	char buf[300];
+	const char *type = hc_report_block_type(c->snap, c->sym, cy->members[i], buf, sizeof(buf));
 
-	fprintf(c->out, " #%u 0x%llx (%llu bytes)", i, (unsigned long long)b->addr,
-		(unsigned long long)b->size);
-}
-
-static bool cycle_valid(const struct text_ctx *c, const struct hc_cycle *cy)
-{
-	uint32_t i;
-
-	if (cy->nmembers == 0 || !cy->members)
-		return false;
-	for (i = 0; i < cy->nmembers; i++)
-		if (cy->members[i] >= c->snap->nblocks)
-			return false;
-	for (i = 0; i < cy->nedges; i++)
-		if (cy->edges[i] >= c->snap->nedges)
-			return false;
-	return true;
+	fprintf(c->out, " #%u 0x%llx %s%s(%llu bytes)", i, (unsigned long long)b->addr,
+		type ? type : "", type ? " " : "", (unsigned long long)b->size);
 }
 
 /*
@@ -187,7 +122,7 @@ static bool cycle_valid(const struct text_ctx *c, const struct hc_cycle *cy)
  * path line; any further edges inside the component are listed after it.
  */
 static void print_cycle_graph(const struct text_ctx *c, const struct hc_cycle *cy,
-			      const struct member_key *keys)
+			      const struct hc_report_member_key *keys)
 {
 	uint64_t *next = hc_mem_calloc(cy->nmembers, sizeof(*next));	/* edge index + 1 */
 	bool *used = hc_mem_calloc(cy->nedges ? cy->nedges : 1, sizeof(*used));
@@ -198,8 +133,8 @@ static void print_cycle_graph(const struct text_ctx *c, const struct hc_cycle *c
 	for (i = 0; path && i < cy->nedges; i++) {
 		const struct hc_edge *e = &c->snap->edges[cy->edges[i]];
 
-		from = member_of(cy, keys, e->from);
-		to = member_of(cy, keys, e->to);
+		from = hc_report_member_of(cy, keys, e->from);
+		to = hc_report_member_of(cy, keys, e->to);
 		if (from < 0 || to < 0 || (uint32_t)to != ((uint32_t)from + 1) % cy->nmembers)
 			continue;
 		if (!next[from]) {
@@ -234,8 +169,8 @@ static void print_cycle_graph(const struct text_ctx *c, const struct hc_cycle *c
 
 		if (used && used[i])
 			continue;
-		from = member_of(cy, keys, e->from);
-		to = member_of(cy, keys, e->to);
+		from = hc_report_member_of(cy, keys, e->from);
+		to = hc_report_member_of(cy, keys, e->to);
 		if (from < 0 || to < 0)
 			continue;
 		if (shown == HC_TEXT_PATH_MAX) {
@@ -329,12 +264,12 @@ static void print_cycle_suppressions(const struct text_ctx *c, const struct hc_c
 static void print_cycles(struct text_ctx *c)
 {
 	const struct hc_cycle *cy;
-	struct member_key *keys;
+	struct hc_report_member_key *keys;
 	uint32_t k;
 
 	for (k = 0; k < c->an->ncycles; k++) {
 		cy = &c->an->cycles[k];
-		if (!cycle_valid(c, cy) || cy->suppressed_by)
+		if (!hc_report_cycle_shown(c->snap, cy))
 			continue;
 		fprintf(c->out, "%sLeaked cycle of %llu byte(s) in %u object(s), "
 			"retaining %llu byte(s) in %llu object(s)%s%s:%s\n",
@@ -346,7 +281,7 @@ static void print_cycles(struct text_ctx *c)
 				      hc_baseline_has_cycle(c->opts->baseline, c->snap, c->an,
 							    c->sym, cy), c->opts->baseline),
 			col(c, C_RESET));
-		keys = member_index_new(cy);
+		keys = hc_report_member_index_new(cy);
 		print_cycle_graph(c, cy, keys);
 		hc_mem_free(keys);
 		print_cycle_stacks(c, cy);
@@ -354,6 +289,169 @@ static void print_cycles(struct text_ctx *c)
 			print_cycle_suppressions(c, cy);
 		fputc('\n', c->out);
 	}
+}
+
+/* "2026-11-25 13:02:11.123 UTC": UTC, so that the reports of machines in
+ * other zones (and the server's own logs, mostly UTC) line up. */
+static void format_time(char *buf, size_t len, uint64_t ns)
+{
+	time_t sec = (time_t)(ns / 1000000000u);
+	struct tm tm;
+	size_t n;
+
+	if (!gmtime_r(&sec, &tm) || (n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm)) == 0) {
+		snprintf(buf, len, "%llu ns after the epoch", (unsigned long long)ns);
+		return;
+	}
+	snprintf(buf + n, len - n, ".%03u UTC", (unsigned)(ns / 1000000u % 1000u));
+}
+
+
+/* Cycle members first, by component; then the rest. Within each, by
+ * stack, so that members allocated from one stack are adjacent and the
+ * stack is printed once. */
+static int event_order_cmp(const void *a, const void *b, void *arg)
+{
+	const struct hc_gc_event *ev = ((const struct text_ctx *)arg)->event;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	const struct hc_gc_member *mx = &ev->members[x], *my = &ev->members[y];
+
+	if (hc_report_gc_in_cycle(mx) != hc_report_gc_in_cycle(my))
+		return hc_report_gc_in_cycle(mx) ? -1 : 1;
+	if (hc_report_gc_in_cycle(mx) && mx->cycle != my->cycle)
+		return mx->cycle < my->cycle ? -1 : 1;
+	if (mx->stack != my->stack)
+		return mx->stack < my->stack ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static void print_gc_member(const struct text_ctx *c, const struct hc_gc_member *m)
+{
+	const char *type = m->type < c->snap->ntypes && c->snap->types ? c->snap->types[m->type] : NULL;
+
+	fprintf(c->out, "0x%llx %s%s(%llu bytes)", (unsigned long long)m->addr,
+		type ? type : "", type ? " " : "", (unsigned long long)m->size);
+}
+
+/* Member k of an event in the order printed: seq[k], or k itself when
+ * the order could not be computed (out of memory). */
+static uint32_t gc_at(const uint32_t *seq, uint32_t k)
+{
+	return seq ? seq[k] : k;
+}
+
+/*
+ * One component that is a cycle: the members at seq positions
+ * [start, start + n). The snapshot keeps no edges for a collection, so the
+ * order of the members along the cycle is known only when there are one or
+ * two; larger ones are listed, as print_cycle_graph does when no path
+ * exists. Without seq (out of memory) the run may be part of a component
+ * only, and no path is claimed.
+ */
+static void print_gc_cycle(struct text_ctx *c, const struct hc_gc_event *ev,
+			   const uint32_t *seq, uint32_t start, uint32_t n)
+{
+	uint64_t bytes = 0;
+	uint32_t i, first;
+
+	for (i = 0; i < n; i++)
+		bytes += ev->members[gc_at(seq, start + i)].size;
+	fprintf(c->out, "  Cycle of %llu byte(s) in %u object(s):\n", (unsigned long long)bytes, n);
+	if (seq && n <= 2) {
+		fputs("   ", c->out);
+		for (i = 0; i < n; i++) {
+			fprintf(c->out, " #%u ", i);
+			print_gc_member(c, &ev->members[seq[start + i]]);
+			fputs(" -->", c->out);
+		}
+		fputs(" #0\n", c->out);
+	} else {
+		fputs("    members:", c->out);
+		for (i = 0; i < n && i < HC_TEXT_PATH_MAX; i++) {
+			fprintf(c->out, " #%u ", i);
+			print_gc_member(c, &ev->members[gc_at(seq, start + i)]);
+		}
+		if (n > HC_TEXT_PATH_MAX)
+			fprintf(c->out, " ... (%u more)", n - HC_TEXT_PATH_MAX);
+		fputc('\n', c->out);
+	}
+	/* Members of one stack are adjacent (event_order_cmp): the first of
+	 * the run prints it. */
+	for (i = 0, first = 0; i < n; i++) {
+		uint32_t stack = ev->members[gc_at(seq, start + i)].stack;
+
+		if (i == 0 || ev->members[gc_at(seq, start + i - 1)].stack != stack)
+			first = i;
+		if (first < i && stack != 0) {
+			fprintf(c->out, "  #%u allocated from the same stack as #%u\n", i, first);
+			continue;
+		}
+		fprintf(c->out, "  #%u allocated from:\n", i);
+		print_stack(c, stack);
+	}
+}
+
+static void print_event(struct text_ctx *c, const struct hc_gc_event *ev)
+{
+	uint32_t *seq = hc_mem_alloc((ev->nmembers ? ev->nmembers : 1) * sizeof(*seq));
+	uint32_t ncycles = hc_report_event_ncycles(ev), i, j;
+	char when[64];
+
+	format_time(when, sizeof(when), ev->time_ns);
+	fprintf(c->out, "%scollection of generation %u at %s found %u unreachable object(s) "
+		"in %u cycle%s:%s\n", col(c, C_MAGENTA), ev->generation, when, ev->nmembers,
+		ncycles, ncycles == 1 ? "" : "s", col(c, C_RESET));
+	/* Out of memory: the members as recorded, each run of one component
+	 * printed as it comes. */
+	if (seq) {
+		for (i = 0; i < ev->nmembers; i++)
+			seq[i] = i;
+		c->event = ev;
+		qsort_r(seq, ev->nmembers, sizeof(*seq), event_order_cmp, c);
+	}
+	/* The cycles come first (event_order_cmp), then what they held or
+	 * other garbage on its own. */
+	for (i = 0; i < ev->nmembers; i = j) {
+		const struct hc_gc_member *m = &ev->members[gc_at(seq, i)];
+		const struct hc_gc_member *prev = i ? &ev->members[gc_at(seq, i - 1)] : NULL;
+
+		if (hc_report_gc_in_cycle(m)) {
+			for (j = i + 1; j < ev->nmembers; j++) {
+				const struct hc_gc_member *o = &ev->members[gc_at(seq, j)];
+
+				if (!hc_report_gc_in_cycle(o) || o->cycle != m->cycle)
+					break;
+			}
+			print_gc_cycle(c, ev, seq, i, j - i);
+			continue;
+		}
+		j = i + 1;
+		fputs("  unreachable (not in a cycle): ", c->out);
+		print_gc_member(c, m);
+		if (prev && !hc_report_gc_in_cycle(prev) && prev->stack == m->stack && m->stack != 0) {
+			fputs(", allocated from the same stack as the one above\n", c->out);
+			continue;
+		}
+		fputs(", allocated from:\n", c->out);
+		print_stack(c, m->stack);
+	}
+	fputc('\n', c->out);
+	hc_mem_free(seq);
+}
+
+/* Collections that found garbage while the program ran, oldest first.
+ * They are shown whether or not the garbage was still there at exit: a
+ * cycle the program later broke by hand was still a leak for a while. */
+static void print_events(struct text_ctx *c)
+{
+	uint32_t i;
+
+	if (!c->snap->events || c->snap->nevents == 0)
+		return;
+	fprintf(c->out, "%sGarbage found while the program ran:%s\n", col(c, C_BOLD),
+		col(c, C_RESET));
+	for (i = 0; i < c->snap->nevents; i++)
+		print_event(c, &c->snap->events[i]);
 }
 
 /* Orders groups largest first; ties by class, then stack, so that the
@@ -370,7 +468,7 @@ static int group_cmp(const void *a, const void *b)
 	return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
-static void print_group(const struct text_ctx *c, const struct hc_leak_group *g)
+static void print_group(struct text_ctx *c, const struct hc_leak_group *g)
 {
 	const char *what, *colour;
 
@@ -410,7 +508,7 @@ static void print_group(const struct text_ctx *c, const struct hc_leak_group *g)
 	fputc('\n', c->out);
 }
 
-static void print_groups(const struct text_ctx *c, const struct hc_leak_group *groups, uint64_t n)
+static void print_groups(struct text_ctx *c, const struct hc_leak_group *groups, uint64_t n)
 {
 	const struct hc_leak_group **order = hc_mem_calloc(n ? n : 1, sizeof(*order));
 	uint64_t i;
@@ -431,7 +529,7 @@ static void print_groups(const struct text_ctx *c, const struct hc_leak_group *g
 
 /* The analysis groups leaks only; still-reachable blocks are grouped here by
  * stack when the user asks for them. */
-static void print_reachable(const struct text_ctx *c)
+static void print_reachable(struct text_ctx *c)
 {
 	const struct hc_snapshot *s = c->snap;
 	struct hc_leak_group *g;
@@ -501,15 +599,20 @@ static void print_process(struct text_ctx *c, const char *path)
 		fprintf(c->out, "heapcycle: no leaks found (%llu bytes in %llu blocks still reachable)\n",
 			(unsigned long long)t[HC_CLASS_REACHABLE].bytes,
 			(unsigned long long)t[HC_CLASS_REACHABLE].blocks);
-		if (c->opts->show_reachable) {
+		if (c->snap->events && c->snap->nevents) {
 			fputc('\n', c->out);
-			print_reachable(c);
+			print_events(c);	/* ends in a blank line */
+		} else if (c->opts->show_reachable) {
+			fputc('\n', c->out);
 		}
+		if (c->opts->show_reachable)
+			print_reachable(c);
 		print_warnings(c);
 		return;
 	}
 	fputc('\n', c->out);
 	print_cycles(c);
+	print_events(c);
 	print_groups(c, an->groups, an->groups ? an->ngroups : 0);
 	if (c->opts->show_reachable)
 		print_reachable(c);
@@ -571,6 +674,7 @@ int hc_report_text(FILE *out, const struct hc_report_input *in, size_t n,
 		hc_suppress_print_used(out, c.opts->suppressions,
 				       c.opts->show_unused_suppressions);
 	}
+	hc_report_frames_fini(&c.fr);
 	if (fflush(out) != 0 || ferror(out))
 		return HC_ERR_IO;
 	return HC_OK;

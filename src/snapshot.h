@@ -98,6 +98,47 @@ enum hc_root_kind {
 	HC_ROOT_KIND_COUNT
 };
 
+#define HC_NO_TYPE UINT32_MAX
+
+/* An object the program tracks with heapcycle_track(). */
+struct hc_tracked {
+	uint64_t block;		/* index into blocks */
+	uint64_t refcount;	/* its count when the snapshot was taken */
+	uint32_t type;		/* index into types, or HC_NO_TYPE */
+	uint32_t generation;	/* 0, 1 or 2 */
+};
+
+/* gc_member.flags */
+enum {
+	HC_GC_MEMBER_IN_CYCLE = 1u << 0,
+};
+
+/* One object a collection found unreachable, as it was then. */
+struct hc_gc_member {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t stack;		/* index into stacks */
+	uint32_t type;		/* index into types, or HC_NO_TYPE */
+	uint32_t cycle;		/* its component among the event's members */
+	uint32_t flags;
+};
+
+/* A collection, while the program ran, that found garbage. */
+struct hc_gc_event {
+	uint64_t time_ns;	/* CLOCK_REALTIME */
+	uint32_t generation;	/* the oldest generation collected */
+	uint32_t nmembers;
+	const struct hc_gc_member *members;
+};
+
+/* The first two words of a block whose first word points into a loaded
+ * module: a C++ vtable pointer, most likely, from which the tool names the
+ * block's class (and reads a shared_ptr control block's counts). */
+struct hc_typehint {
+	uint64_t block;		/* index into blocks */
+	uint64_t word[2];
+};
+
 struct hc_snapshot {
 	uint32_t version;
 	uint32_t flags;
@@ -117,6 +158,17 @@ struct hc_snapshot {
 	const struct hc_block *blocks;	/* sorted by addr, non-overlapping */
 	uint64_t nedges;
 	const struct hc_edge *edges;	/* sorted by (from, from_offset) */
+
+	/* Optional: objects tracked through <heapcycle.h>, and collections. */
+	uint32_t ntypes;
+	const char *const *types;
+	uint64_t ntracked;
+	const struct hc_tracked *tracked;	/* sorted by block, unique */
+	uint32_t nevents;
+	const struct hc_gc_event *events;	/* oldest first */
+	/* Optional: type hints, sorted by block, unique. */
+	uint64_t ntypehints;
+	const struct hc_typehint *typehints;
 };
 
 /*

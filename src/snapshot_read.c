@@ -35,6 +35,8 @@ enum {
 	HC_SECT_BLOCKS = 4,
 	HC_SECT_EDGES = 5,
 	HC_SECT_END = 6,
+	HC_SECT_GC = 7,		/* optional, after EDGES */
+	HC_SECT_TYPEHINTS = 8,	/* optional, after EDGES and GC */
 };
 
 /* The snapshot and the memory it owns; hc_snapshot_free gets it back. */
@@ -47,6 +49,12 @@ struct hc_snap_owned {
 	uint64_t *frames;	/* every stack's frames */
 	struct hc_block *blocks;
 	struct hc_edge *edges;
+	char **types;		/* pointers into type_pool */
+	char *type_pool;
+	struct hc_tracked *tracked;
+	struct hc_gc_event *events;
+	struct hc_gc_member *members;	/* every event's members */
+	struct hc_typehint *typehints;
 };
 
 /* What the reader is looking at: the input and one section's payload. */
@@ -102,6 +110,8 @@ static const char *hc_section_tag(uint32_t type)
 	case HC_SECT_BLOCKS: return "BLOCKS";
 	case HC_SECT_EDGES: return "EDGES";
 	case HC_SECT_END: return "END";
+	case HC_SECT_GC: return "GC";
+	case HC_SECT_TYPEHINTS: return "TYPEHINTS";
 	}
 	return "unknown section";
 }
@@ -109,6 +119,8 @@ static const char *hc_section_tag(uint32_t type)
 static const char *hc_section_part(uint32_t type)
 {
 	switch (type) {
+	case HC_SECT_GC: return "tracked objects";
+	case HC_SECT_TYPEHINTS: return "type hints";
 	case HC_SECT_META: return "metadata";
 	case HC_SECT_MODULES: return "module table";
 	case HC_SECT_STACKS: return "stack table";
@@ -432,7 +444,185 @@ void hc_snapshot_free(struct hc_snapshot *s)
 	hc_mem_free(o->frames);
 	hc_mem_free(o->blocks);
 	hc_mem_free(o->edges);
+	hc_mem_free(o->types);
+	hc_mem_free(o->type_pool);
+	hc_mem_free(o->tracked);
+	hc_mem_free(o->events);
+	hc_mem_free(o->members);
+	hc_mem_free(o->typehints);
 	hc_mem_free(o);
+}
+
+#define HC_TRACKED_REC 24u
+#define HC_GC_MEMBER_REC 32u
+#define HC_TYPEHINT_REC 24u
+
+static int hc_rd_type_index(struct hc_rd *r, uint32_t type, uint32_t ntypes, uint64_t at,
+			    const char *part, uint64_t i)
+{
+	if (type != HC_NO_TYPE && type >= ntypes)
+		return hc_fail(r, HC_ERR_FORMAT, at, "%s %llu: type %u out of range", part,
+			       (unsigned long long)i, type);
+	return HC_OK;
+}
+
+/* GC: u32 ntypes, strings; u64 ntracked, records; u32 nevents, events. */
+static int hc_rd_gc(struct hc_rd *r, struct hc_snap_owned *o, uint64_t pos, uint64_t end)
+{
+	uint64_t count, i, nmembers_total = 0, scan;
+	uint32_t ntypes, nevents;
+	char *pool;
+
+	if (end - pos < 4)
+		return hc_fail(r, HC_ERR_FORMAT, pos, "tracked objects: no type count");
+	ntypes = hc_ld32(r->base + pos);
+	if (ntypes > (end - pos - 4) / 4)
+		return hc_fail(r, HC_ERR_FORMAT, pos, "tracked objects: type count %u too large",
+			       ntypes);
+	pos += 4;
+	o->types = hc_mem_calloc(ntypes ? ntypes : 1, sizeof(*o->types));
+	o->type_pool = hc_mem_alloc(end - pos + ntypes + 1);
+	if (!o->types || !o->type_pool)
+		return hc_fail(r, HC_ERR_NOMEM, pos, "type names");
+	pool = o->type_pool;
+	for (i = 0; i < ntypes; i++) {
+		int64_t n = hc_rd_strlen(r, &pos, end, "type name");
+
+		if (n < 0)
+			return HC_ERR_FORMAT;
+		memcpy(pool, r->base + pos, (size_t)n);
+		pool[n] = '\0';
+		o->types[i] = pool;
+		pool += n + 1;
+		pos += (uint64_t)n;
+	}
+	if (end - pos < 8)
+		return hc_fail(r, HC_ERR_FORMAT, pos, "tracked objects: no count");
+	count = hc_ld64(r->base + pos);
+	if (count > (end - pos - 8) / HC_TRACKED_REC)
+		return hc_fail(r, HC_ERR_FORMAT, pos, "tracked objects: count %llu too large",
+			       (unsigned long long)count);
+	pos += 8;
+	o->tracked = hc_mem_alloc((count ? count : 1) * sizeof(*o->tracked));
+	if (!o->tracked)
+		return hc_fail(r, HC_ERR_NOMEM, pos, "tracked objects");
+	for (i = 0; i < count; i++, pos += HC_TRACKED_REC) {
+		const unsigned char *p = r->base + pos;
+		struct hc_tracked *t = &o->tracked[i];
+
+		t->block = hc_ld64(p);
+		t->refcount = hc_ld64(p + 8);
+		t->type = hc_ld32(p + 16);
+		t->generation = hc_ld32(p + 20);
+		if (t->block >= o->s.nblocks || (i > 0 && t->block <= o->tracked[i - 1].block))
+			return hc_fail(r, HC_ERR_FORMAT, pos, "tracked object %llu: bad block index",
+				       (unsigned long long)i);
+		if (t->generation > 2)
+			return hc_fail(r, HC_ERR_FORMAT, pos + 20,
+				       "tracked object %llu: bad generation",
+				       (unsigned long long)i);
+		if (hc_rd_type_index(r, t->type, ntypes, pos + 16, "tracked object", i) != HC_OK)
+			return HC_ERR_FORMAT;
+	}
+	if (end - pos < 4)
+		return hc_fail(r, HC_ERR_FORMAT, pos, "collections: no count");
+	nevents = hc_ld32(r->base + pos);
+	if (nevents > (end - pos - 4) / 16)
+		return hc_fail(r, HC_ERR_FORMAT, pos, "collections: count %u too large", nevents);
+	pos += 4;
+	/* First pass: the events' sizes, checked against the section. */
+	for (i = 0, scan = pos; i < nevents; i++) {
+		uint32_t n;
+
+		if (end - scan < 16)
+			return hc_fail(r, HC_ERR_FORMAT, scan, "collection %llu: past section end",
+				       (unsigned long long)i);
+		n = hc_ld32(r->base + scan + 12);
+		if (n > (end - scan - 16) / HC_GC_MEMBER_REC)
+			return hc_fail(r, HC_ERR_FORMAT, scan + 12,
+				       "collection %llu: member count too large",
+				       (unsigned long long)i);
+		scan += 16 + (uint64_t)n * HC_GC_MEMBER_REC;
+		nmembers_total += n;
+	}
+	if (scan != end)
+		return hc_fail(r, HC_ERR_FORMAT, scan, "tracked objects: bytes left over");
+	o->events = hc_mem_calloc(nevents ? nevents : 1, sizeof(*o->events));
+	o->members = hc_mem_alloc((nmembers_total ? nmembers_total : 1) * sizeof(*o->members));
+	if (!o->events || !o->members)
+		return hc_fail(r, HC_ERR_NOMEM, pos, "collections");
+	nmembers_total = 0;
+	for (i = 0; i < nevents; i++) {
+		struct hc_gc_event *ev = &o->events[i];
+		struct hc_gc_member *m = o->members + nmembers_total;
+		uint32_t j;
+
+		ev->time_ns = hc_ld64(r->base + pos);
+		ev->generation = hc_ld32(r->base + pos + 8);
+		ev->nmembers = hc_ld32(r->base + pos + 12);
+		ev->members = m;
+		if (ev->generation > 2)
+			return hc_fail(r, HC_ERR_FORMAT, pos + 8, "collection %llu: bad generation",
+				       (unsigned long long)i);
+		pos += 16;
+		for (j = 0; j < ev->nmembers; j++, pos += HC_GC_MEMBER_REC) {
+			const unsigned char *p = r->base + pos;
+
+			m[j].addr = hc_ld64(p);
+			m[j].size = hc_ld64(p + 8);
+			m[j].stack = hc_ld32(p + 16);
+			m[j].type = hc_ld32(p + 20);
+			m[j].cycle = hc_ld32(p + 24);
+			m[j].flags = hc_ld32(p + 28);
+			if (m[j].stack >= o->s.nstacks || m[j].cycle >= ev->nmembers ||
+			    (m[j].flags & ~(uint32_t)HC_GC_MEMBER_IN_CYCLE))
+				return hc_fail(r, HC_ERR_FORMAT, pos,
+					       "collection %llu member %u: bad field",
+					       (unsigned long long)i, j);
+			if (hc_rd_type_index(r, m[j].type, ntypes, pos + 20, "collection member",
+					     j) != HC_OK)
+				return HC_ERR_FORMAT;
+		}
+		nmembers_total += ev->nmembers;
+	}
+	o->s.ntypes = ntypes;
+	o->s.types = (const char *const *)o->types;
+	o->s.ntracked = count;
+	o->s.tracked = o->tracked;
+	o->s.nevents = nevents;
+	o->s.events = o->events;
+	return HC_OK;
+}
+
+static int hc_rd_typehints(struct hc_rd *r, struct hc_snap_owned *o, uint64_t pos,
+			   uint64_t end)
+{
+	uint64_t count, i;
+
+	if (end - pos < 8)
+		return hc_fail(r, HC_ERR_FORMAT, pos, "type hints: no count");
+	count = hc_ld64(r->base + pos);
+	if (count > (end - pos - 8) / HC_TYPEHINT_REC ||
+	    count * HC_TYPEHINT_REC != end - pos - 8)
+		return hc_fail(r, HC_ERR_FORMAT, pos, "type hints: count %llu does not match length",
+			       (unsigned long long)count);
+	pos += 8;
+	o->typehints = hc_mem_alloc((count ? count : 1) * sizeof(*o->typehints));
+	if (!o->typehints)
+		return hc_fail(r, HC_ERR_NOMEM, pos, "type hints");
+	for (i = 0; i < count; i++, pos += HC_TYPEHINT_REC) {
+		struct hc_typehint *h = &o->typehints[i];
+
+		h->block = hc_ld64(r->base + pos);
+		h->word[0] = hc_ld64(r->base + pos + 8);
+		h->word[1] = hc_ld64(r->base + pos + 16);
+		if (h->block >= o->s.nblocks || (i > 0 && h->block <= o->typehints[i - 1].block))
+			return hc_fail(r, HC_ERR_FORMAT, pos, "type hint %llu: bad block index",
+				       (unsigned long long)i);
+	}
+	o->s.ntypehints = count;
+	o->s.typehints = o->typehints;
+	return HC_OK;
 }
 
 static int hc_rd_header(struct hc_rd *r, struct hc_snap_owned *o)
@@ -475,6 +665,7 @@ int hc_snapshot_read_mem(const void *buf, size_t len, struct hc_snapshot **out,
 	struct hc_snap_owned *o;
 	uint64_t pos = HC_FILE_HDR_SIZE;
 	uint32_t expect = HC_SECT_META;	/* the next known section */
+	uint32_t last_optional = 0;	/* the last optional section seen */
 	int rc;
 
 	*out = NULL;
@@ -515,6 +706,22 @@ int hc_snapshot_read_mem(const void *buf, size_t len, struct hc_snapshot **out,
 				     "section header (%s): reserved field not zero",
 				     hc_section_tag(type));
 			goto out;
+		}
+		if (type == HC_SECT_GC || type == HC_SECT_TYPEHINTS) {
+			/* Optional, after the edges (they index blocks and stacks),
+			 * before the end, in this order, once each. */
+			if (expect != HC_SECT_END || type <= last_optional) {
+				rc = hc_fail(&r, HC_ERR_FORMAT, pos, "misplaced section (%s)",
+					     hc_section_tag(type));
+				goto out;
+			}
+			rc = type == HC_SECT_GC ? hc_rd_gc(&r, o, payload, payload + slen) :
+				hc_rd_typehints(&r, o, payload, payload + slen);
+			if (rc != HC_OK)
+				goto out;
+			last_optional = type;
+			pos = payload + slen + HC_SECT_CRC_SIZE;
+			continue;
 		}
 		if (type < HC_SECT_META || type > HC_SECT_END) {
 			/* Unknown: a later minor addition. Its CRC held; skip it. */

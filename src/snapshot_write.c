@@ -23,6 +23,9 @@
 #define HC_MODULE_MIN 36u
 #define HC_BLOCK_REC 44u
 #define HC_EDGE_REC 24u
+#define HC_TRACKED_REC 24u
+#define HC_GC_MEMBER_REC 32u
+#define HC_TYPEHINT_REC 24u
 enum {
 	HC_SECT_META = 1,
 	HC_SECT_MODULES = 2,
@@ -30,6 +33,8 @@ enum {
 	HC_SECT_BLOCKS = 4,
 	HC_SECT_EDGES = 5,
 	HC_SECT_END = 6,
+	HC_SECT_GC = 7,		/* optional, after EDGES */
+	HC_SECT_TYPEHINTS = 8,	/* optional, after EDGES and GC */
 };
 
 /* 16 KiB: small enough for a thread's stack, large enough that a
@@ -205,6 +210,36 @@ static int hc_snapshot_check(const struct hc_snapshot *s, uint32_t nstacks)
 			      bl->addr < s->blocks[i - 1].addr + s->blocks[i - 1].size))
 			return EINVAL;
 	}
+	if ((s->ntypes && !s->types) || (s->ntracked && !s->tracked) ||
+	    (s->nevents && !s->events) || (s->ntypehints && !s->typehints))
+		return EINVAL;
+	for (i = 0; i < s->ntracked; i++) {
+		const struct hc_tracked *t = &s->tracked[i];
+
+		if (t->block >= s->nblocks || t->generation > 2 ||
+		    (t->type != HC_NO_TYPE && t->type >= s->ntypes) ||
+		    (i > 0 && t->block <= s->tracked[i - 1].block))
+			return EINVAL;
+	}
+	for (i = 0; i < s->nevents; i++) {
+		const struct hc_gc_event *ev = &s->events[i];
+		uint32_t j;
+
+		if (ev->nmembers && !ev->members)
+			return EINVAL;
+		for (j = 0; j < ev->nmembers; j++) {
+			const struct hc_gc_member *m = &ev->members[j];
+
+			if (m->stack >= nstacks || m->cycle >= ev->nmembers ||
+			    (m->type != HC_NO_TYPE && m->type >= s->ntypes) ||
+			    (m->flags & ~(uint32_t)HC_GC_MEMBER_IN_CYCLE))
+				return EINVAL;
+		}
+	}
+	for (i = 0; i < s->ntypehints; i++)
+		if (s->typehints[i].block >= s->nblocks ||
+		    (i > 0 && s->typehints[i].block <= s->typehints[i - 1].block))
+			return EINVAL;
 	for (i = 0; i < s->nedges; i++) {
 		const struct hc_edge *e = &s->edges[i];
 
@@ -342,6 +377,72 @@ int hc_snapshot_write_fd(int fd, const struct hc_snapshot *s)
 		b.n += HC_EDGE_REC;
 	}
 	hc_section_end(&b);
+
+	/* GC: type names, tracked objects, collections that found garbage */
+	if (s->ntypes || s->ntracked || s->nevents) {
+		len = 4 + 8 + HC_TRACKED_REC * s->ntracked + 4;
+		for (i = 0; i < s->ntypes; i++)
+			len += 4 + hc_str_len(s->types[i]);
+		for (i = 0; i < s->nevents; i++)
+			len += 16 + HC_GC_MEMBER_REC * (uint64_t)s->events[i].nmembers;
+		hc_section_begin(&b, HC_SECT_GC, len);
+		hc_wbuf_u32(&b, s->ntypes);
+		for (i = 0; i < s->ntypes; i++) {
+			size_t tl = hc_str_len(s->types[i]);
+
+			hc_wbuf_u32(&b, (uint32_t)tl);
+			hc_wbuf_put(&b, s->types[i], tl);
+		}
+		hc_wbuf_u64(&b, s->ntracked);
+		for (i = 0; i < s->ntracked; i++) {
+			const struct hc_tracked *t = &s->tracked[i];
+
+			p = hc_wbuf_room(&b, HC_TRACKED_REC);
+			hc_st64(p, t->block);
+			hc_st64(p + 8, t->refcount);
+			hc_st32(p + 16, t->type);
+			hc_st32(p + 20, t->generation);
+			b.n += HC_TRACKED_REC;
+		}
+		hc_wbuf_u32(&b, s->nevents);
+		for (i = 0; i < s->nevents; i++) {
+			const struct hc_gc_event *ev = &s->events[i];
+			uint32_t j;
+
+			hc_wbuf_u64(&b, ev->time_ns);
+			hc_wbuf_u32(&b, ev->generation);
+			hc_wbuf_u32(&b, ev->nmembers);
+			for (j = 0; j < ev->nmembers; j++) {
+				const struct hc_gc_member *m = &ev->members[j];
+
+				p = hc_wbuf_room(&b, HC_GC_MEMBER_REC);
+				hc_st64(p, m->addr);
+				hc_st64(p + 8, m->size);
+				hc_st32(p + 16, m->stack);
+				hc_st32(p + 20, m->type);
+				hc_st32(p + 24, m->cycle);
+				hc_st32(p + 28, m->flags);
+				b.n += HC_GC_MEMBER_REC;
+			}
+		}
+		hc_section_end(&b);
+	}
+
+	/* TYPEHINTS */
+	if (s->ntypehints) {
+		hc_section_begin(&b, HC_SECT_TYPEHINTS, 8 + HC_TYPEHINT_REC * s->ntypehints);
+		hc_wbuf_u64(&b, s->ntypehints);
+		for (i = 0; i < s->ntypehints; i++) {
+			const struct hc_typehint *h = &s->typehints[i];
+
+			p = hc_wbuf_room(&b, HC_TYPEHINT_REC);
+			hc_st64(p, h->block);
+			hc_st64(p + 8, h->word[0]);
+			hc_st64(p + 16, h->word[1]);
+			b.n += HC_TYPEHINT_REC;
+		}
+		hc_section_end(&b);
+	}
 
 	hc_section_begin(&b, HC_SECT_END, 0);
 	hc_section_end(&b);

@@ -461,15 +461,15 @@ static void json_stack(FILE *out, struct hc_symbolizer *sym, const struct hc_sna
 	fputc('[', out);
 	for (unsigned k = 0; k < n; k++) {
 		fputs(k ? ", {\"function\": " : "{\"function\": ", out);
-		hc_report_json_str(out, fr[k].function, false);
+		hc_report_json_str(out, fr[k].function, 0);
 		fputs(", \"file\": ", out);
-		hc_report_json_str(out, fr[k].file, false);
+		hc_report_json_str(out, fr[k].file, 0);
 		if (fr[k].line)
 			fprintf(out, ", \"line\": %u", fr[k].line);
 		else
 			fputs(", \"line\": null", out);
 		fputs(", \"module\": ", out);
-		hc_report_json_str(out, fr[k].module, false);
+		hc_report_json_str(out, fr[k].module, 0);
 		fprintf(out, ", \"offset\": \"0x%" PRIx64 "\"}",
 			fr[k].module ? fr[k].module_offset : fr[k].pc);
 	}
@@ -480,7 +480,7 @@ static void json_stack(FILE *out, struct hc_symbolizer *sym, const struct hc_sna
 static void json_side(FILE *out, const char *name, const struct diff_side *d)
 {
 	fprintf(out, "  \"%s\": {\"snapshot\": ", name);
-	hc_report_json_str(out, d->path, false);
+	hc_report_json_str(out, d->path, 0);
 	fprintf(out, ", \"pid\": %u, \"time\": %" PRIu64 "},\n", d->snap->pid, d->snap->time_ns);
 }
 

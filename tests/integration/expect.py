@@ -12,9 +12,12 @@ LeakSanitizer's CHECK lines (STYLE.md, section 8). One directive per comment:
       blocks and bytes. Every fn= must name a frame of the group's stack, in
       the order given, innermost first (other frames may come between).
   /* EXPECT: cycle members=2 bytes=96 retained=96 fn=person_new */
+  /* EXPECT: cycle members=2 bytes=96 type=Person fn=person_new */
       An entry of the process' "cycles" array with that many members and
-      bytes (retained= checks retained_bytes, root=true|false the root flag);
-      the fn= frames must all be in one member's stack.
+      bytes (retained= checks retained_bytes, root=true|false the root flag,
+      type=T that every member's type is T, or T with a note in
+      parentheses after it); the fn= frames must all be in
+      one member's stack.
   /* EXPECT: no-leaks */
       No leak group, no cycle, nothing leaked in the summary.
   /* EXPECT: reachable-at-least blocks=1 bytes=48 */
@@ -119,7 +122,7 @@ class Expect:
             "direct": ("blocks", "bytes", "fn"),
             "indirect": ("blocks", "bytes", "fn"),
             "possible": ("blocks", "bytes", "fn"),
-            "cycle": ("members", "bytes", "retained", "root", "fn"),
+            "cycle": ("members", "bytes", "retained", "root", "type", "fn"),
             "reachable-at-least": ("blocks", "bytes"),
             "no-leaks": (),
         }
@@ -146,6 +149,8 @@ class Expect:
                     self.error = "root= is true or false"
                     return
                 self.kv[key] = val == "true"
+            elif key == "type":
+                self.kv[key] = val
             else:
                 try:
                     self.kv[key] = int(val)
@@ -160,6 +165,12 @@ class Expect:
 
     def describe(self):
         return "line %d: %s" % (self.lineno, self.text)
+
+
+def type_is(got, want):
+    """A member's type is want, or want followed by a note in parentheses
+    ("Node (in a shared_ptr control block)")."""
+    return isinstance(got, str) and (got == want or got.startswith(want + " ("))
 
 
 def parse_source(path):
@@ -405,6 +416,11 @@ def main():
                 if "retained" in e.kv and c.get("retained_bytes") != e.kv["retained"]:
                     continue
                 if "root" in e.kv and c.get("root") is not e.kv["root"]:
+                    continue
+                # type=T: every member is named T (heapcycle_set_type, or a
+                # C++ class from its vtable)
+                if "type" in e.kv and not all(type_is(m.get("type"), e.kv["type"])
+                                              for m in mem):
                     continue
                 if not any(stack_has(m.get("stack"), e.fns) for m in mem):
                     continue

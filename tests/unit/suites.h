@@ -17,4 +17,8 @@ Suite *suite_suppress(void);
 Suite *suite_formats(void);
 Suite *suite_generations(void);
 
+/* Runs python3 on script with text in a file named by argv[1] and arg (or
+ * nothing for NULL) as argv[2]; returns its exit status (test_report.c). */
+int hc_test_run_python(const char *text, const char *script, const char *arg);
+
 #endif

@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "report.h"
 #include "suites.h"
@@ -118,28 +116,11 @@ static char *render(hc_report_fn fn, const struct hc_report_input *in, size_t n)
 	return buf;
 }
 
-/* Runs python3 on script with the text as the file argv[1] (and the
- * SARIF schema as argv[2]); returns its exit status. */
+/* Runs python3 on script with the text as the file argv[1] and the SARIF
+ * schema as argv[2]; returns its exit status. */
 static int run_python(const char *text, const char *script)
 {
-	char path[] = "/tmp/hc-test-formats-XXXXXX";
-	char *cmd = NULL;
-	FILE *p;
-	int fd = mkstemp(path), status;
-	size_t len = strlen(text);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
-	close(fd);
-	ck_assert_int_gt(asprintf(&cmd, "python3 - '%s' '%s'", path, SARIF_SCHEMA), 0);
-	p = popen(cmd, "w");
-	ck_assert_ptr_nonnull(p);
-	fputs(script, p);
-	status = pclose(p);
-	unlink(path);
-	free(cmd);
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
+	return hc_test_run_python(text, script, SARIF_SCHEMA);
 }
 
 static unsigned count(const char *hay, const char *needle)
@@ -182,11 +163,11 @@ START_TEST(test_formats_json_escaper_html_safe_hides_script_end)
 	size_t len = 0;
 	FILE *mem = open_memstream(&buf, &len);
 
-	hc_report_json_str(mem, "</script>&\"\\\x01\xff", true);
+	hc_report_json_str(mem, "</script>&\"\\\x01\xff", HC_REPORT_JSON_HTML);
 	fputc(' ', mem);
-	hc_report_json_str(mem, "<ok>", false);
+	hc_report_json_str(mem, "<ok>", 0);
 	fputc(' ', mem);
-	hc_report_json_str(mem, NULL, false);
+	hc_report_json_str(mem, NULL, 0);
 	fclose(mem);
 	ck_assert_str_eq(buf, "\"\\u003c/script\\u003e\\u0026\\\"\\\\\\u0001\\ufffd\" \"<ok>\" null");
 	free(buf);

@@ -254,8 +254,9 @@ static char *render(bool json, const struct hc_report_input *in, size_t n,
 }
 
 /* Feeds text to python3 running script (text arrives as the file named by
- * argv[1]); returns the exit status. */
-static int run_python(const char *text, const char *script)
+ * argv[1], arg as argv[2] unless NULL); returns the exit status. Shared
+ * with test_formats.c (suites.h). */
+int hc_test_run_python(const char *text, const char *script, const char *arg)
 {
 	char path[] = "/tmp/hc-test-report-XXXXXX";
 	char *cmd = NULL;
@@ -266,7 +267,8 @@ static int run_python(const char *text, const char *script)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
 	close(fd);
-	ck_assert_int_gt(asprintf(&cmd, "python3 - '%s'", path), 0);
+	ck_assert_int_gt(asprintf(&cmd, "python3 - '%s'%s%s%s", path, arg ? " '" : "",
+				  arg ? arg : "", arg ? "'" : ""), 0);
 	p = popen(cmd, "w");
 	ck_assert_ptr_nonnull(p);
 	fputs(script, p);
@@ -275,6 +277,11 @@ static int run_python(const char *text, const char *script)
 	free(cmd);
 	ck_assert(WIFEXITED(status));
 	return WEXITSTATUS(status);
+}
+
+static int run_python(const char *text, const char *script)
+{
+	return hc_test_run_python(text, script, NULL);
 }
 
 /* Returns the line after the first one containing needle, or NULL. */
