@@ -262,6 +262,17 @@ void hc_report_json_str(FILE *out, const char *str, unsigned flags)
 	n = strlen(str);
 	fputc('"', out);
 	while (n) {
+		/* Runs of characters that need no escape go out in one write:
+		 * function names and paths are almost all of that. */
+		for (len = 0; len < n && s[len] >= 0x20 && s[len] < 0x7f && s[len] != '"' &&
+			      s[len] != '\\' && s[len] != '<' && s[len] != '>' && s[len] != '&'; len++)
+			;
+		if (len) {
+			fwrite(s, 1, len, out);
+			s += len;
+			n -= len;
+			continue;
+		}
 		len = 1;
 		switch (*s) {
 		case '"':

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -260,6 +261,10 @@ int main(int argc, char **argv)
 	int status = HC_EXIT_USAGE;
 	int i = 1;
 
+	/* One thread writes the reports: stdio need not lock the stream for
+	 * each of the millions of small writes a large report makes. */
+	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
+	__fsetlocking(stderr, FSETLOCKING_BYCALLER);
 	/* struct hc_options holds several 4 KiB strings: keep it off the stack. */
 	o = calloc(1, sizeof(*o));
 	if (!o) {
