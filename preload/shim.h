@@ -69,6 +69,10 @@ struct shim_global {
 	_Atomic int exit_snapshot_done;	/* per process (reset by fork) */
 	uintptr_t self_start, self_end;	/* the shim's own text, for stack trimming */
 	uintptr_t loader_start, loader_end; /* ld.so's text: its blocks are roots */
+	/* Text of the libraries the shim drives (jemalloc, libunwind): an
+	 * mmap called from there is never a program root. */
+	struct { uintptr_t lo, hi; } helper_text[8];
+	unsigned nhelper_text;
 	size_t static_tls_size;		/* from ld.so, 0 when unknown */
 	/* exit()/_exit() from some thread: its registers and stack pointer */
 	_Atomic uint32_t helper_tid;	/* our snapshot thread: never stopped */
@@ -91,7 +95,10 @@ void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uintptr_t 
 /* Forgets p; returns false (and reports) when heapcycle never returned p,
  * in which case the caller must not hand p to jemalloc. *size gets the
  * block's requested size when the table knew it, else 0. */
-bool shim_record_free(void *p, enum hc_alloc_kind kind, const char *what, uint64_t *size);
+bool shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint64_t *size,
+		      uintptr_t caller, uintptr_t caller_sp);
+/* Copies the bad deallocations seen so far (at most cap). */
+uint32_t shim_badfrees_copy(struct hc_bad_free *out, uint32_t cap);
 /* caller: the return address of the program's call, to tell the dynamic
  * loader's own allocations from the program's. */
 void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
@@ -107,7 +114,8 @@ void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
  * stack pointer cfa0 (0: unknown), as a depot id. */
 uint32_t shim_stack_capture(uintptr_t pc1, uintptr_t cfa0);
 void shim_stack_init(void);
-void shim_free(void *p, enum hc_alloc_kind kind, const char *what);
+void shim_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uintptr_t caller,
+	       uintptr_t caller_sp);
 /* Writes a line to stderr (unless quiet) with write(2). AS-Safe. */
 void shim_say(const char *msg, uintptr_t value);
 /* "heapcycle: WHAT PATH: REASON" for a failed file operation. */

@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <link.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>
@@ -186,6 +187,31 @@ void shim_say_file(const char *what, const char *path, int err)
 
 /* ------------------------------------------------------------ start-up */
 
+/* Notes the executable segments of jemalloc and libunwind. */
+static int find_helpers_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	const char *name = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+	int i;
+
+	(void)size;
+	(void)arg;
+	name = name ? name + 1 : info->dlpi_name;
+	if (!name || (strncmp(name, "libjemalloc", 11) != 0 && strncmp(name, "libunwind", 9) != 0))
+		return 0;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
+		    shim_g.nhelper_text < HC_ARRAY_SIZE(shim_g.helper_text)) {
+			shim_g.helper_text[shim_g.nhelper_text].lo = info->dlpi_addr + ph->p_vaddr;
+			shim_g.helper_text[shim_g.nhelper_text].hi =
+				info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+			shim_g.nhelper_text++;
+		}
+	}
+	return 0;
+}
+
 static int find_self_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	uintptr_t self = (uintptr_t)&find_self_cb;
@@ -324,6 +350,7 @@ __attribute__((constructor(101))) static void shim_constructor(void)
 		shim_g.opts.stack_depth = HC_STACK_MAX_FRAMES;
 	shim_set_output(shim_g.opts.output);
 	dl_iterate_phdr(find_self_cb, NULL);
+	dl_iterate_phdr(find_helpers_cb, NULL);
 	get_tls = (size_t (*)(size_t *, size_t *))dlsym(RTLD_NEXT, "_dl_get_tls_static_info");
 	if (get_tls) {
 		size_t size = 0, align = 0;
@@ -406,7 +433,100 @@ static const char *kind_name(unsigned kind)
 	}
 }
 
-bool shim_record_free(void *p, enum hc_alloc_kind kind, const char *what, uint64_t *size)
+/* ------------------------------------------------------------ bad frees */
+
+/* Bad deallocations, counted once per (kind, stacks); the snapshot copies
+ * them. A trylock: a signal handler's bad free that finds the lock taken
+ * is counted in shim_badfrees_dropped rather than waited for. */
+#define SHIM_MAX_BADFREES 1024
+static struct hc_bad_free shim_badfrees[SHIM_MAX_BADFREES];
+static uint32_t shim_nbadfrees;
+static _Atomic int shim_badfrees_lock;
+static _Atomic uint64_t shim_badfrees_dropped;
+
+static const char *const shim_op_names[HC_FREE_OP_COUNT] = {
+	"free()", "operator delete", "operator delete[]", "realloc()",
+};
+
+static void shim_note_bad_free(const struct hc_bad_free *bf)
+{
+	uint32_t i;
+
+	if (atomic_exchange(&shim_badfrees_lock, 1)) {
+		atomic_fetch_add(&shim_badfrees_dropped, 1);
+		return;
+	}
+	for (i = 0; i < shim_nbadfrees; i++) {
+		struct hc_bad_free *f = &shim_badfrees[i];
+
+		if (f->kind == bf->kind && f->op == bf->op && f->free_stack == bf->free_stack &&
+		    f->alloc_stack == bf->alloc_stack) {
+			f->count++;
+			goto out;
+		}
+	}
+	if (shim_nbadfrees < SHIM_MAX_BADFREES)
+		shim_badfrees[shim_nbadfrees++] = *bf;
+	else
+		atomic_fetch_add(&shim_badfrees_dropped, 1);
+out:
+	atomic_store(&shim_badfrees_lock, 0);
+}
+
+uint32_t shim_badfrees_copy(struct hc_bad_free *out, uint32_t cap)
+{
+	uint32_t n;
+
+	while (atomic_exchange(&shim_badfrees_lock, 1))
+		sched_yield();
+	n = shim_nbadfrees < cap ? shim_nbadfrees : cap;
+	memcpy(out, shim_badfrees, n * sizeof(*out));
+	atomic_store(&shim_badfrees_lock, 0);
+	return n;
+}
+
+/* Says it on standard error at once (as Valgrind does) and keeps it, with
+ * the stack of the bad call, for the report. */
+static void shim_bad_free(void *p, enum hc_bad_free_kind kind, enum hc_free_op op,
+			  const struct hc_block_rec *rec, uintptr_t caller, uintptr_t caller_sp)
+{
+	struct shim_thread *t = &shim_tls;
+	struct hc_bad_free bf;
+	char msg[160];
+
+	memset(&bf, 0, sizeof(bf));
+	bf.addr = (uintptr_t)p;
+	bf.kind = (uint8_t)kind;
+	bf.op = (uint8_t)op;
+	bf.count = 1;
+	if (rec) {
+		bf.size = rec->size;
+		bf.alloc_stack = rec->stack;
+		bf.alloc_kind = rec->kind;
+	}
+	if (t->depth == 1 && shim_g.opts.stacks &&
+	    atomic_load_explicit(&shim_unwind_ready, memory_order_relaxed))
+		bf.free_stack = shim_stack_capture(caller, caller_sp);
+	shim_note_bad_free(&bf);
+	strcpy(msg, kind == HC_BAD_FREE_MISMATCH ? "mismatched deallocation: " :
+		    kind == HC_BAD_FREE_DOUBLE ? "double free: " : "invalid free: ");
+	strcat(msg, shim_op_names[op]);
+	if (kind == HC_BAD_FREE_MISMATCH) {
+		strcat(msg, " of a block from ");
+		strcat(msg, kind_name(rec->kind));
+	} else {
+		strcat(msg, kind == HC_BAD_FREE_DOUBLE ? " of a block already freed" :
+			    " of a pointer heapcycle never returned");
+	}
+	/* A mismatched block is still the program's and goes back; the
+	 * others are not handed to the allocator at all. */
+	strcat(msg, kind == HC_BAD_FREE_MISMATCH ? "; released anyway, see the report. Address" :
+		    "; not released, see the report. Address");
+	shim_say(msg, (uintptr_t)p);
+}
+
+bool shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint64_t *size,
+		      uintptr_t caller, uintptr_t caller_sp)
 {
 	struct shim_thread *t = &shim_tls;
 	struct hc_block_rec rec;
@@ -436,16 +556,10 @@ bool shim_record_free(void *p, enum hc_alloc_kind kind, const char *what, uint64
 		*size = rec.size;
 		if (rec.flags & HC_BLOCK_TRACKED)
 			shim_gc_forget(p);
+		/* The block is the program's and goes back all the same. */
 		if (rec.kind != kind) {
-			char msg[160];
-
 			atomic_fetch_add(&shim_g.mismatched_frees, 1);
-			strcpy(msg, "mismatched deallocation: block from ");
-			strcat(msg, kind_name(rec.kind));
-			strcat(msg, " released with ");
-			strcat(msg, what);
-			strcat(msg, " at");
-			shim_say(msg, (uintptr_t)p);
+			shim_bad_free(p, HC_BAD_FREE_MISMATCH, op, &rec, caller, caller_sp);
 		}
 		return true;
 	}
@@ -453,15 +567,13 @@ bool shim_record_free(void *p, enum hc_alloc_kind kind, const char *what, uint64
 		return true;
 	if (atomic_load(&shim_untracked_overflow))
 		return true;	/* cannot tell: forwarding is the lesser harm */
+	/* Never handed to jemalloc: the memory is left alone, not corrupted. */
 	atomic_fetch_add(&shim_g.invalid_frees, 1);
-	{
-		char msg[128];
-
-		strcpy(msg, "invalid ");
-		strcat(msg, what);
-		strcat(msg, " (double free, or not allocated by heapcycle) of");
-		shim_say(msg, (uintptr_t)p);
-	}
+	t->in_table++;
+	found = hc_blocktable_recently_freed(shim_g.table, (uintptr_t)p, &rec);
+	t->in_table--;
+	shim_bad_free(p, found ? HC_BAD_FREE_DOUBLE : HC_BAD_FREE_UNKNOWN, op,
+		      found ? &rec : NULL, caller, caller_sp);
 	return false;
 }
 
@@ -504,7 +616,8 @@ void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
 	return p;
 }
 
-void shim_free(void *p, enum hc_alloc_kind kind, const char *what)
+void shim_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uintptr_t caller,
+	       uintptr_t caller_sp)
 {
 	struct shim_thread *t;
 	uint64_t size;
@@ -514,7 +627,7 @@ void shim_free(void *p, enum hc_alloc_kind kind, const char *what)
 	t = shim_enter();
 	/* Record first: once the block is back in jemalloc, another thread
 	 * may receive the same address and our record would describe it. */
-	if (shim_record_free(p, kind, what, &size)) {
+	if (shim_record_free(p, kind, op, &size, caller, caller_sp)) {
 		/* The next owner of this memory gets no stale pointers that a
 		 * scan would take for references. */
 		if (size && shim_g.opts.scrub_freed)
@@ -531,12 +644,12 @@ HC_EXPORT void *malloc(size_t size)
 
 HC_EXPORT void free(void *p)
 {
-	shim_free(p, HC_ALLOC_MALLOC, "free()");
+	shim_free(p, HC_ALLOC_MALLOC, HC_FREE_OP_FREE, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void cfree(void *p)
 {
-	shim_free(p, HC_ALLOC_MALLOC, "free()");
+	shim_free(p, HC_ALLOC_MALLOC, HC_FREE_OP_FREE, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void *calloc(size_t n, size_t size)
@@ -583,7 +696,7 @@ HC_EXPORT void *realloc(void *p, size_t size)
 		return shim_alloc(size, 0, 0, HC_ALLOC_MALLOC, SHIM_CALL_SITE);
 	if (size == 0) {
 		/* glibc: realloc(p, 0) frees p and returns NULL. */
-		shim_free(p, HC_ALLOC_MALLOC, "realloc()");
+		shim_free(p, HC_ALLOC_MALLOC, HC_FREE_OP_REALLOC, SHIM_CALL_SITE);
 		return NULL;
 	}
 	if (size > PTRDIFF_MAX) {
@@ -620,8 +733,13 @@ HC_EXPORT void *realloc(void *p, size_t size)
 	}
 	if (!tracked && !untracked_remove(p)) {
 		if (!atomic_load(&shim_untracked_overflow)) {
-			shim_say("invalid realloc() (freed, or not allocated by heapcycle) of",
-				 (uintptr_t)p);
+			bool was_freed;
+
+			t->in_table++;
+			was_freed = hc_blocktable_recently_freed(shim_g.table, (uintptr_t)p, &old);
+			t->in_table--;
+			shim_bad_free(p, was_freed ? HC_BAD_FREE_DOUBLE : HC_BAD_FREE_UNKNOWN,
+				      HC_FREE_OP_REALLOC, was_freed ? &old : NULL, SHIM_CALL_SITE);
 			atomic_fetch_add(&shim_g.invalid_frees, 1);
 			errno = EINVAL;
 			shim_leave(t);

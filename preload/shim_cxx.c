@@ -93,74 +93,74 @@ HC_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t size, size_t align, co
  * one free of the right kind. */
 HC_EXPORT void _ZdlPv(void *p)
 {
-	shim_free(p, HC_ALLOC_NEW, "operator delete");
+	shim_free(p, HC_ALLOC_NEW, HC_FREE_OP_DELETE, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void _ZdaPv(void *p)
 {
-	shim_free(p, HC_ALLOC_NEW_ARRAY, "operator delete[]");
+	shim_free(p, HC_ALLOC_NEW_ARRAY, HC_FREE_OP_DELETE_ARRAY, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void _ZdlPvm(void *p, size_t size)
 {
 	(void)size;
-	shim_free(p, HC_ALLOC_NEW, "operator delete");
+	shim_free(p, HC_ALLOC_NEW, HC_FREE_OP_DELETE, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void _ZdaPvm(void *p, size_t size)
 {
 	(void)size;
-	shim_free(p, HC_ALLOC_NEW_ARRAY, "operator delete[]");
+	shim_free(p, HC_ALLOC_NEW_ARRAY, HC_FREE_OP_DELETE_ARRAY, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void _ZdlPvRKSt9nothrow_t(void *p, const void *tag)
 {
 	(void)tag;
-	shim_free(p, HC_ALLOC_NEW, "operator delete");
+	shim_free(p, HC_ALLOC_NEW, HC_FREE_OP_DELETE, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void _ZdaPvRKSt9nothrow_t(void *p, const void *tag)
 {
 	(void)tag;
-	shim_free(p, HC_ALLOC_NEW_ARRAY, "operator delete[]");
+	shim_free(p, HC_ALLOC_NEW_ARRAY, HC_FREE_OP_DELETE_ARRAY, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void _ZdlPvSt11align_val_t(void *p, size_t align)
 {
 	(void)align;
-	shim_free(p, HC_ALLOC_NEW, "operator delete");
+	shim_free(p, HC_ALLOC_NEW, HC_FREE_OP_DELETE, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void _ZdaPvSt11align_val_t(void *p, size_t align)
 {
 	(void)align;
-	shim_free(p, HC_ALLOC_NEW_ARRAY, "operator delete[]");
+	shim_free(p, HC_ALLOC_NEW_ARRAY, HC_FREE_OP_DELETE_ARRAY, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t size, size_t align)
 {
 	(void)size;
 	(void)align;
-	shim_free(p, HC_ALLOC_NEW, "operator delete");
+	shim_free(p, HC_ALLOC_NEW, HC_FREE_OP_DELETE, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t size, size_t align)
 {
 	(void)size;
 	(void)align;
-	shim_free(p, HC_ALLOC_NEW_ARRAY, "operator delete[]");
+	shim_free(p, HC_ALLOC_NEW_ARRAY, HC_FREE_OP_DELETE_ARRAY, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const void *tag)
 {
 	(void)align;
 	(void)tag;
-	shim_free(p, HC_ALLOC_NEW, "operator delete");
+	shim_free(p, HC_ALLOC_NEW, HC_FREE_OP_DELETE, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const void *tag)
 {
 	(void)align;
 	(void)tag;
-	shim_free(p, HC_ALLOC_NEW_ARRAY, "operator delete[]");
+	shim_free(p, HC_ALLOC_NEW_ARRAY, HC_FREE_OP_DELETE_ARRAY, SHIM_CALL_SITE);
 }

@@ -77,17 +77,27 @@ static void regions_add(uintptr_t lo, size_t len)
 	pthread_mutex_unlock(&shim_mmap_lock);
 }
 
-static bool is_program_anon(int flags, int fd)
+/* An anonymous mapping made by the program. Mappings made inside the shim
+ * (depth > 0) are ours; so are those jemalloc or libunwind make when the
+ * program calls them without us (jemalloc's thread-exit clean-up, say):
+ * their memory holds the allocator's stale pointers, never roots. */
+static bool is_program_anon(int flags, int fd, uintptr_t caller)
 {
-	return shim_tls.depth == 0 && (flags & MAP_ANONYMOUS) && fd == -1 &&
-	       !(flags & MAP_STACK);
+	unsigned i;
+
+	if (shim_tls.depth != 0 || !(flags & MAP_ANONYMOUS) || fd != -1 || (flags & MAP_STACK))
+		return false;
+	for (i = 0; i < shim_g.nhelper_text; i++)
+		if (caller >= shim_g.helper_text[i].lo && caller < shim_g.helper_text[i].hi)
+			return false;
+	return true;
 }
 
 HC_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	void *p = raw_mmap(addr, len, prot, flags, fd, off);
 
-	if (p != MAP_FAILED && is_program_anon(flags, fd))
+	if (p != MAP_FAILED && is_program_anon(flags, fd, (uintptr_t)__builtin_return_address(0)))
 		regions_add((uintptr_t)p, len);
 	else if (p != MAP_FAILED && (flags & MAP_FIXED) && shim_tls.depth == 0) {
 		pthread_mutex_lock(&shim_mmap_lock);
@@ -99,7 +109,11 @@ HC_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
 
 HC_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	return mmap(addr, len, prot, flags, fd, off);
+	void *p = raw_mmap(addr, len, prot, flags, fd, off);
+
+	if (p != MAP_FAILED && is_program_anon(flags, fd, (uintptr_t)__builtin_return_address(0)))
+		regions_add((uintptr_t)p, len);
+	return p;
 }
 
 /* The region leaves the list before it is unmapped, under the lock the

@@ -64,11 +64,16 @@ static unsigned shim_gc_ncallbacks;
 
 struct shim_gc_event *shim_gc_events;	/* newest first */
 
-/* Creates the registry on first use. Caller holds shim_gc_mutex. */
+/* Creates the registry on first use. Caller holds shim_gc_mutex. The
+ * registry's memory comes from jemalloc: counted as inside the shim. */
 static struct hc_gc *gc_get_locked(void)
 {
-	if (!shim_gc && shim_ensure_init())
+	if (!shim_gc && shim_ensure_init()) {
+		struct shim_thread *t = shim_enter();
+
 		shim_gc = hc_gc_new();
+		shim_leave(t);
+	}
 	return shim_gc;
 }
 
@@ -232,6 +237,7 @@ out:
 
 HC_EXPORT int heapcycle_set_type(void *obj, const char *type)
 {
+	struct shim_thread *t = shim_enter();
 	int rc = -1;
 
 	pthread_mutex_lock(&shim_gc_mutex);
@@ -242,35 +248,38 @@ HC_EXPORT int heapcycle_set_type(void *obj, const char *type)
 	else
 		rc = 0;
 	pthread_mutex_unlock(&shim_gc_mutex);
+	shim_leave(t);
 	return rc;
 }
 
 HC_EXPORT int heapcycle_untrack(void *obj)
 {
+	struct shim_thread *t = shim_enter();
 	int rc = -1;
 
 	pthread_mutex_lock(&shim_gc_mutex);
 	if (shim_gc && hc_gc_untrack(shim_gc, obj)) {
-		struct shim_thread *t = shim_enter();
-
 		t->in_table++;
 		hc_blocktable_update_flags(shim_g.table, (uintptr_t)obj, 0, HC_BLOCK_TRACKED, NULL);
 		t->in_table--;
-		shim_leave(t);
 		rc = 0;
 	} else {
 		errno = ENOENT;
 	}
 	pthread_mutex_unlock(&shim_gc_mutex);
+	shim_leave(t);
 	return rc;
 }
 
 void shim_gc_forget(void *obj)
 {
+	struct shim_thread *t = shim_enter();
+
 	pthread_mutex_lock(&shim_gc_mutex);
 	if (shim_gc)
 		hc_gc_untrack(shim_gc, obj);
 	pthread_mutex_unlock(&shim_gc_mutex);
+	shim_leave(t);
 }
 
 HC_EXPORT long heapcycle_collect(int generation)

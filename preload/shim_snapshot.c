@@ -585,6 +585,22 @@ int shim_snapshot_take(enum hc_snap_reason reason, const char *path,
 	}
 	if (shim_gc_fill(&c.snap, &c.s.arena) < 0)
 		atomic_store(&shim_g.degraded, 1);
+	{
+		struct hc_bad_free *bf = hc_arena_alloc(&c.s.arena, 1024 * sizeof(*bf));
+		uint32_t i;
+
+		if (bf) {
+			c.snap.nbadfrees = shim_badfrees_copy(bf, 1024);
+			/* Stacks recorded after the capture are not in its table. */
+			for (i = 0; i < c.snap.nbadfrees; i++) {
+				if (bf[i].alloc_stack >= c.snap.nstacks)
+					bf[i].alloc_stack = HC_STACK_NONE;
+				if (bf[i].free_stack >= c.snap.nstacks)
+					bf[i].free_stack = HC_STACK_NONE;
+			}
+			c.snap.badfrees = bf;
+		}
+	}
 	c.snap.reason = reason;
 	fd = shim_out_open(path ? path : shim_g.output, file, sizeof(file));
 	if (fd < 0) {

@@ -42,8 +42,12 @@ static bool sc_key_ok;
 
 static void sc_free_cb(void *cache)
 {
+	/* Thread exit: jemalloc, called from here, is inside the shim. */
+	struct shim_thread *t = shim_enter();
+
 	sc_tls = NULL;
 	hc_mem_free(cache);
+	shim_leave(t);
 }
 
 void shim_stack_init(void)

@@ -53,11 +53,17 @@ struct bt_slot {
 
 /* One cache line per shard, so threads on different shards do not bounce
  * each other's lock word. */
+/* Records of the shard's most recently freed blocks, so that a double
+ * free can be reported with the block's allocation stack. */
+#define BT_FREED_RING 16u
+
 struct bt_shard {
 	_Atomic int lock;	/* bt_lock(): held for a probe and a store */
 	struct bt_slot *slots;	/* written under lock; read by bytes() */
 	uint32_t mask;		/* slots - 1; atomic for bytes() */
 	uint32_t count;		/* atomic for count() */
+	uint32_t freed_next;	/* under lock: next ring entry to overwrite */
+	struct bt_slot freed[BT_FREED_RING];
 } __attribute__((aligned(64)));
 
 /*
@@ -299,9 +305,36 @@ bool hc_blocktable_remove(struct hc_blocktable *t, uintptr_t addr,
 	found = true;
 	if (out)
 		bt_unpack(out, &sh->slots[i]);
+	sh->freed[sh->freed_next++ % BT_FREED_RING] = sh->slots[i];
 	bt_delete_at_locked(sh, i);
 	__atomic_store_n(&sh->count, sh->count - 1, __ATOMIC_RELAXED);
 out:
+	bt_unlock(sh);
+	return found;
+}
+
+bool hc_blocktable_recently_freed(struct hc_blocktable *t, uintptr_t addr,
+				  struct hc_block_rec *out)
+{
+	uint64_t hash = bt_hash(addr);
+	struct bt_shard *sh = bt_shard_of(t, hash);
+	bool found = false;
+	uint32_t k;
+
+	if (addr == 0)
+		return false;
+	bt_lock(sh);
+	/* Newest first: the address may have been freed more than once. */
+	for (k = 1; k <= BT_FREED_RING && k <= sh->freed_next; k++) {
+		const struct bt_slot *f = &sh->freed[(sh->freed_next - k) % BT_FREED_RING];
+
+		if (f->addr == addr) {
+			if (out)
+				bt_unpack(out, f);
+			found = true;
+			break;
+		}
+	}
 	bt_unlock(sh);
 	return found;
 }

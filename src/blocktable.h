@@ -54,6 +54,15 @@ int hc_blocktable_insert(struct hc_blocktable *t, const struct hc_block_rec *rec
 bool hc_blocktable_remove(struct hc_blocktable *t, uintptr_t addr,
 			  struct hc_block_rec *out);
 
+/*
+ * Copies to *out the record of a block at addr that was among the shard's
+ * most recently freed ones (a few per shard are kept), for reporting a
+ * double free with the block's allocation stack. Returns true if found.
+ * MT-Safe (one shard lock).
+ */
+bool hc_blocktable_recently_freed(struct hc_blocktable *t, uintptr_t addr,
+				  struct hc_block_rec *out);
+
 /* Copies the record of addr to *out; returns true if found. MT-Safe. */
 bool hc_blocktable_lookup(struct hc_blocktable *t, uintptr_t addr,
 			  struct hc_block_rec *out);

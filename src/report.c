@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blocktable.h"
 #include "report.h"
 
 static const struct {
@@ -541,4 +542,36 @@ uint32_t hc_report_event_ncycles(const struct hc_gc_event *ev)
 	}
 	hc_mem_free(seen);
 	return n;
+}
+
+const char *hc_report_bad_free_kind(uint8_t kind)
+{
+	switch (kind) {
+	case HC_BAD_FREE_UNKNOWN:
+		return "invalid";
+	case HC_BAD_FREE_DOUBLE:
+		return "double";
+	case HC_BAD_FREE_MISMATCH:
+		return "mismatched";
+	default:
+		return "unknown";
+	}
+}
+
+const char *hc_report_free_op(uint8_t op)
+{
+	static const char *const names[HC_FREE_OP_COUNT] = {
+		"free()", "operator delete", "operator delete[]", "realloc()",
+	};
+
+	return op < HC_FREE_OP_COUNT ? names[op] : "?";
+}
+
+const char *hc_report_alloc_kind(uint8_t kind)
+{
+	static const char *const names[HC_ALLOC_KIND_COUNT] = {
+		"malloc()", "operator new", "operator new[]",
+	};
+
+	return kind < HC_ALLOC_KIND_COUNT ? names[kind] : "?";
 }

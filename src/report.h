@@ -91,6 +91,13 @@ bool hc_report_gc_in_cycle(const struct hc_gc_member *m);
  * fail: out of memory, it looks back over the members instead. */
 uint32_t hc_report_event_ncycles(const struct hc_gc_event *ev);
 
+/* Names for bad deallocations: "invalid", "double", "mismatched"; the
+ * call ("free()", "operator delete", ...); the allocating family
+ * ("malloc()", "operator new", "operator new[]"). Cannot fail. */
+const char *hc_report_bad_free_kind(uint8_t kind);
+const char *hc_report_free_op(uint8_t op);
+const char *hc_report_alloc_kind(uint8_t kind);
+
 /* Why a snapshot was taken, as the reports name it: "exit", "_exit",
  * "api", "signal", "interval", "exec", or "unknown". Cannot fail. */
 const char *hc_report_reason_name(uint32_t reason);

@@ -336,7 +336,30 @@ static void json_process(struct json_ctx *c, const char *path)
 		fputs(i ? ",\n      " : "\n      ", c->out);
 		json_event(c, &s->events[i]);
 	}
-	fputs(s->events && s->nevents ? "\n    ]}" : "]}", c->out);
+	fputs(s->events && s->nevents ? "\n    ],\n    \"bad_frees\": [" : "],\n    \"bad_frees\": [",
+	      c->out);
+	for (i = 0; s->badfrees && i < s->nbadfrees; i++) {
+		const struct hc_bad_free *f = &s->badfrees[i];
+
+		fprintf(c->out, "%s{\"kind\": \"%s\", \"call\": ", i ? ",\n      " : "\n      ",
+			hc_report_bad_free_kind(f->kind));
+		hc_report_json_str(c->out, hc_report_free_op(f->op), HC_REPORT_JSON_REPORT);
+		fputs(", \"address\": ", c->out);
+		json_hex(c->out, f->addr);
+		fprintf(c->out, ", \"size\": %" PRIu64 ", \"count\": %u, \"allocated_with\": ",
+			f->size, f->count);
+		if (f->kind == HC_BAD_FREE_UNKNOWN)
+			fputs("null", c->out);
+		else
+			hc_report_json_str(c->out, hc_report_alloc_kind(f->alloc_kind),
+					   HC_REPORT_JSON_REPORT);
+		fputs(", \"stack\": ", c->out);
+		json_stack(c, f->free_stack);
+		fputs(", \"allocation_stack\": ", c->out);
+		json_stack(c, f->kind == HC_BAD_FREE_UNKNOWN ? 0 : f->alloc_stack);
+		fputc('}', c->out);
+	}
+	fputs(s->badfrees && s->nbadfrees ? "\n    ]}" : "]}", c->out);
 }
 
 int hc_report_json(FILE *out, const struct hc_report_input *in, size_t n,

@@ -442,6 +442,37 @@ static void print_event(struct text_ctx *c, const struct hc_gc_event *ev)
 /* Collections that found garbage while the program ran, oldest first.
  * They are shown whether or not the garbage was still there at exit: a
  * cycle the program later broke by hand was still a leak for a while. */
+/* Deallocations heapcycle refused or found mismatched, each with the
+ * stack of the bad call and, where known, of the block's allocation. */
+static void print_bad_frees(struct text_ctx *c)
+{
+	uint32_t i;
+
+	for (i = 0; c->snap->badfrees && i < c->snap->nbadfrees; i++) {
+		const struct hc_bad_free *f = &c->snap->badfrees[i];
+
+		fprintf(c->out, "%s", col(c, C_BOLD));
+		if (f->kind == HC_BAD_FREE_MISMATCH)
+			fprintf(c->out, "Mismatched deallocation: a block from %s released with %s",
+				hc_report_alloc_kind(f->alloc_kind), hc_report_free_op(f->op));
+		else if (f->kind == HC_BAD_FREE_DOUBLE)
+			fprintf(c->out, "Double free: %s of a block of %llu byte(s) already freed",
+				hc_report_free_op(f->op), (unsigned long long)f->size);
+		else
+			fprintf(c->out, "Invalid free: %s of 0x%llx, which heapcycle never returned",
+				hc_report_free_op(f->op), (unsigned long long)f->addr);
+		fprintf(c->out, "%s (%u time(s)), at:%s\n", f->count > 1 ? "" : "", f->count,
+			col(c, C_RESET));
+		print_stack(c, f->free_stack);
+		if (f->kind != HC_BAD_FREE_UNKNOWN) {
+			fprintf(c->out, "  the block was allocated (%llu bytes) at:\n",
+				(unsigned long long)f->size);
+			print_stack(c, f->alloc_stack);
+		}
+		fputc('\n', c->out);
+	}
+}
+
 static void print_events(struct text_ctx *c)
 {
 	uint32_t i;
@@ -599,6 +630,10 @@ static void print_process(struct text_ctx *c, const char *path)
 		fprintf(c->out, "heapcycle: no leaks found (%llu bytes in %llu blocks still reachable)\n",
 			(unsigned long long)t[HC_CLASS_REACHABLE].bytes,
 			(unsigned long long)t[HC_CLASS_REACHABLE].blocks);
+		if (c->snap->badfrees && c->snap->nbadfrees) {
+			fputc('\n', c->out);
+			print_bad_frees(c);	/* ends in a blank line */
+		}
 		if (c->snap->events && c->snap->nevents) {
 			fputc('\n', c->out);
 			print_events(c);	/* ends in a blank line */
@@ -611,6 +646,7 @@ static void print_process(struct text_ctx *c, const char *path)
 		return;
 	}
 	fputc('\n', c->out);
+	print_bad_frees(c);
 	print_cycles(c);
 	print_events(c);
 	print_groups(c, an->groups, an->groups ? an->ngroups : 0);

@@ -139,6 +139,35 @@ struct hc_typehint {
 	uint64_t word[2];
 };
 
+/* What was wrong with a deallocation heapcycle refused or reported. */
+enum hc_bad_free_kind {
+	HC_BAD_FREE_UNKNOWN = 0,	/* a pointer heapcycle never returned */
+	HC_BAD_FREE_DOUBLE = 1,		/* a block already freed (recently) */
+	HC_BAD_FREE_MISMATCH = 2,	/* e.g. new[] released with free() */
+	HC_BAD_FREE_KIND_COUNT
+};
+
+/* The deallocating call. */
+enum hc_free_op {
+	HC_FREE_OP_FREE = 0,
+	HC_FREE_OP_DELETE = 1,
+	HC_FREE_OP_DELETE_ARRAY = 2,
+	HC_FREE_OP_REALLOC = 3,
+	HC_FREE_OP_COUNT
+};
+
+/* Bad deallocations with the same stacks and kind are counted once. */
+struct hc_bad_free {
+	uint64_t addr;		/* the first one's address */
+	uint64_t size;		/* the block's size when known, else 0 */
+	uint32_t alloc_stack;	/* where the block was allocated; 0: unknown */
+	uint32_t free_stack;	/* the bad call */
+	uint8_t kind;		/* enum hc_bad_free_kind */
+	uint8_t alloc_kind;	/* enum hc_alloc_kind, when known */
+	uint8_t op;		/* enum hc_free_op */
+	uint32_t count;
+};
+
 struct hc_snapshot {
 	uint32_t version;
 	uint32_t flags;
@@ -169,6 +198,10 @@ struct hc_snapshot {
 	/* Optional: type hints, sorted by block, unique. */
 	uint64_t ntypehints;
 	const struct hc_typehint *typehints;
+	/* Optional: deallocations heapcycle refused (never given out, freed
+	 * twice) or found mismatched. */
+	uint32_t nbadfrees;
+	const struct hc_bad_free *badfrees;
 };
 
 /*

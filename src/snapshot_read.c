@@ -37,6 +37,7 @@ enum {
 	HC_SECT_END = 6,
 	HC_SECT_GC = 7,		/* optional, after EDGES */
 	HC_SECT_TYPEHINTS = 8,	/* optional, after EDGES and GC */
+	HC_SECT_BADFREES = 9,	/* optional, after the two above */
 };
 
 /* The snapshot and the memory it owns; hc_snapshot_free gets it back. */
@@ -55,6 +56,7 @@ struct hc_snap_owned {
 	struct hc_gc_event *events;
 	struct hc_gc_member *members;	/* every event's members */
 	struct hc_typehint *typehints;
+	struct hc_bad_free *badfrees;
 };
 
 /* What the reader is looking at: the input and one section's payload. */
@@ -112,6 +114,7 @@ static const char *hc_section_tag(uint32_t type)
 	case HC_SECT_END: return "END";
 	case HC_SECT_GC: return "GC";
 	case HC_SECT_TYPEHINTS: return "TYPEHINTS";
+	case HC_SECT_BADFREES: return "BADFREES";
 	}
 	return "unknown section";
 }
@@ -121,6 +124,7 @@ static const char *hc_section_part(uint32_t type)
 	switch (type) {
 	case HC_SECT_GC: return "tracked objects";
 	case HC_SECT_TYPEHINTS: return "type hints";
+	case HC_SECT_BADFREES: return "bad deallocations";
 	case HC_SECT_META: return "metadata";
 	case HC_SECT_MODULES: return "module table";
 	case HC_SECT_STACKS: return "stack table";
@@ -450,6 +454,7 @@ void hc_snapshot_free(struct hc_snapshot *s)
 	hc_mem_free(o->events);
 	hc_mem_free(o->members);
 	hc_mem_free(o->typehints);
+	hc_mem_free(o->badfrees);
 	hc_mem_free(o);
 }
 
@@ -625,6 +630,45 @@ static int hc_rd_typehints(struct hc_rd *r, struct hc_snap_owned *o, uint64_t po
 	return HC_OK;
 }
 
+#define HC_BADFREE_REC 32u
+
+static int hc_rd_badfrees(struct hc_rd *r, struct hc_snap_owned *o, uint64_t pos,
+			  uint64_t end)
+{
+	uint32_t count, i;
+
+	if (end - pos < 4)
+		return hc_fail(r, HC_ERR_FORMAT, pos, "bad deallocations: no count");
+	count = hc_ld32(r->base + pos);
+	if ((uint64_t)count * HC_BADFREE_REC != end - pos - 4)
+		return hc_fail(r, HC_ERR_FORMAT, pos,
+			       "bad deallocations: count %u does not match length", count);
+	pos += 4;
+	o->badfrees = hc_mem_alloc((count ? count : 1) * sizeof(*o->badfrees));
+	if (!o->badfrees)
+		return hc_fail(r, HC_ERR_NOMEM, pos, "bad deallocations");
+	for (i = 0; i < count; i++, pos += HC_BADFREE_REC) {
+		const unsigned char *p = r->base + pos;
+		struct hc_bad_free *f = &o->badfrees[i];
+
+		f->addr = hc_ld64(p);
+		f->size = hc_ld64(p + 8);
+		f->alloc_stack = hc_ld32(p + 16);
+		f->free_stack = hc_ld32(p + 20);
+		f->kind = p[24];
+		f->alloc_kind = p[25];
+		f->op = p[26];
+		f->count = hc_ld32(p + 28);
+		if (f->alloc_stack >= o->s.nstacks || f->free_stack >= o->s.nstacks ||
+		    f->kind >= HC_BAD_FREE_KIND_COUNT || f->alloc_kind >= HC_ALLOC_KIND_COUNT ||
+		    f->op >= HC_FREE_OP_COUNT || p[27] != 0)
+			return hc_fail(r, HC_ERR_FORMAT, pos, "bad deallocation %u: bad field", i);
+	}
+	o->s.nbadfrees = count;
+	o->s.badfrees = o->badfrees;
+	return HC_OK;
+}
+
 static int hc_rd_header(struct hc_rd *r, struct hc_snap_owned *o)
 {
 	const unsigned char *p = r->base;
@@ -707,7 +751,7 @@ int hc_snapshot_read_mem(const void *buf, size_t len, struct hc_snapshot **out,
 				     hc_section_tag(type));
 			goto out;
 		}
-		if (type == HC_SECT_GC || type == HC_SECT_TYPEHINTS) {
+		if (type == HC_SECT_GC || type == HC_SECT_TYPEHINTS || type == HC_SECT_BADFREES) {
 			/* Optional, after the edges (they index blocks and stacks),
 			 * before the end, in this order, once each. */
 			if (expect != HC_SECT_END || type <= last_optional) {
@@ -716,7 +760,9 @@ int hc_snapshot_read_mem(const void *buf, size_t len, struct hc_snapshot **out,
 				goto out;
 			}
 			rc = type == HC_SECT_GC ? hc_rd_gc(&r, o, payload, payload + slen) :
-				hc_rd_typehints(&r, o, payload, payload + slen);
+			     type == HC_SECT_TYPEHINTS ?
+				hc_rd_typehints(&r, o, payload, payload + slen) :
+				hc_rd_badfrees(&r, o, payload, payload + slen);
 			if (rc != HC_OK)
 				goto out;
 			last_optional = type;

@@ -26,6 +26,7 @@
 #define HC_TRACKED_REC 24u
 #define HC_GC_MEMBER_REC 32u
 #define HC_TYPEHINT_REC 24u
+#define HC_BADFREE_REC 32u
 enum {
 	HC_SECT_META = 1,
 	HC_SECT_MODULES = 2,
@@ -35,6 +36,7 @@ enum {
 	HC_SECT_END = 6,
 	HC_SECT_GC = 7,		/* optional, after EDGES */
 	HC_SECT_TYPEHINTS = 8,	/* optional, after EDGES and GC */
+	HC_SECT_BADFREES = 9,	/* optional, after the two above */
 };
 
 /* 16 KiB: small enough for a thread's stack, large enough that a
@@ -235,6 +237,16 @@ static int hc_snapshot_check(const struct hc_snapshot *s, uint32_t nstacks)
 			    (m->flags & ~(uint32_t)HC_GC_MEMBER_IN_CYCLE))
 				return EINVAL;
 		}
+	}
+	if (s->nbadfrees && !s->badfrees)
+		return EINVAL;
+	for (i = 0; i < s->nbadfrees; i++) {
+		const struct hc_bad_free *f = &s->badfrees[i];
+
+		if (f->alloc_stack >= nstacks || f->free_stack >= nstacks ||
+		    f->kind >= HC_BAD_FREE_KIND_COUNT || f->alloc_kind >= HC_ALLOC_KIND_COUNT ||
+		    f->op >= HC_FREE_OP_COUNT)
+			return EINVAL;
 	}
 	for (i = 0; i < s->ntypehints; i++)
 		if (s->typehints[i].block >= s->nblocks ||
@@ -440,6 +452,28 @@ int hc_snapshot_write_fd(int fd, const struct hc_snapshot *s)
 			hc_st64(p + 8, h->word[0]);
 			hc_st64(p + 16, h->word[1]);
 			b.n += HC_TYPEHINT_REC;
+		}
+		hc_section_end(&b);
+	}
+
+	/* BADFREES */
+	if (s->nbadfrees) {
+		hc_section_begin(&b, HC_SECT_BADFREES, 4 + HC_BADFREE_REC * (uint64_t)s->nbadfrees);
+		hc_wbuf_u32(&b, s->nbadfrees);
+		for (i = 0; i < s->nbadfrees; i++) {
+			const struct hc_bad_free *f = &s->badfrees[i];
+
+			p = hc_wbuf_room(&b, HC_BADFREE_REC);
+			hc_st64(p, f->addr);
+			hc_st64(p + 8, f->size);
+			hc_st32(p + 16, f->alloc_stack);
+			hc_st32(p + 20, f->free_stack);
+			p[24] = f->kind;
+			p[25] = f->alloc_kind;
+			p[26] = f->op;
+			p[27] = 0;
+			hc_st32(p + 28, f->count);
+			b.n += HC_BADFREE_REC;
 		}
 		hc_section_end(&b);
 	}
