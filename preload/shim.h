@@ -206,8 +206,37 @@ void shim_gc_forget(void *obj);
  * unless they took the gc lock before it). Returns 0 or -1 (out of
  * memory: the snapshot is written without them). */
 struct hc_arena;
-int shim_gc_fill(struct hc_snapshot *snap, struct hc_arena *arena);
+struct shim_gobject_table;
+/* gobj (may be NULL or empty): the GObject classes shim_gobject_classes
+ * found before the capture; blocks that are instances of them are added
+ * as tracked objects (generation 2), unless heapcycle_track() tracks them. */
+int shim_gc_fill(struct hc_snapshot *snap, struct hc_arena *arena,
+		 const struct shim_gobject_table *gobj);
 void shim_gc_lock(void);
+
+/* shim_gobject.c: the GObject classes GLib has initialised. */
+struct shim_gobject_class {
+	uintptr_t klass;	/* the GTypeClass an instance's first word points at */
+	const char *name;	/* the GType's name, in the arena */
+};
+struct shim_gobject_table {
+	struct shim_gobject_class *v;	/* sorted by klass */
+	size_t n;
+};
+/* Fills tab with every initialised class derived from G_TYPE_OBJECT, when
+ * libgobject-2.0 is loaded (empty otherwise); memory from arena. Calls
+ * GLib, which takes its type lock: call it with none of the shim's locks
+ * held, never with the world stopped, never from a signal handler.
+ * Returns 0, or -1 (out of memory: tab is left empty). MT-Safe, AS-Unsafe. */
+int shim_gobject_classes(struct shim_gobject_table *tab, struct hc_arena *arena);
+/* The type name of the class at klass, or NULL if tab does not hold it.
+ * Cannot fail. MT-Safe, AS-Safe. */
+const char *shim_gobject_class_name(const struct shim_gobject_table *tab, uintptr_t klass);
+/* Reads the count of the GObject at addr, if its first word still is
+ * klass, without trusting that addr is still mapped (process_vm_readv).
+ * Returns false when it is not readable or no longer that instance.
+ * MT-Safe, AS-Safe. */
+bool shim_gobject_read_count(uintptr_t addr, uintptr_t klass, uint64_t *count);
 void shim_gc_unlock(void);
 /* The gc lock comes first in the lock order (before shim_snapshot_lock). */
 void shim_gc_lock_for_fork(void);

@@ -500,6 +500,8 @@ static uint64_t gc_read_count(const void *refcount, unsigned width)
 	return v;
 }
 
+static struct hc_tracked *gc_fill_append(struct gc_fill *f);
+
 static int gc_fill_cb(void *obj, const void *refcount, unsigned width, int generation,
 		      const char *type, void *arg)
 {
@@ -512,6 +514,19 @@ static int gc_fill_cb(void *obj, const void *refcount, unsigned width, int gener
 	 * object, or one freed since): nothing in the snapshot to attach to. */
 	if (b < 0 || off != 0)
 		return 0;
+	t = gc_fill_append(f);
+	if (!t)
+		return 1;
+	t->block = (uint64_t)b;
+	t->refcount = gc_read_count(refcount, width);
+	t->type = gc_type_index(f, type);
+	t->generation = (uint32_t)generation;
+	return 0;
+}
+
+/* A new record at the end of f->tracked, or NULL (out of memory: f->failed). */
+static struct hc_tracked *gc_fill_append(struct gc_fill *f)
+{
 	if (f->n == f->cap) {
 		uint64_t ncap = f->cap ? f->cap * 2 : 256;
 		struct hc_tracked *nt = hc_arena_realloc(f->arena, f->tracked,
@@ -519,17 +534,12 @@ static int gc_fill_cb(void *obj, const void *refcount, unsigned width, int gener
 
 		if (!nt) {
 			f->failed = true;
-			return 1;
+			return NULL;
 		}
 		f->tracked = nt;
 		f->cap = ncap;
 	}
-	t = &f->tracked[f->n++];
-	t->block = (uint64_t)b;
-	t->refcount = gc_read_count(refcount, width);
-	t->type = gc_type_index(f, type);
-	t->generation = (uint32_t)generation;
-	return 0;
+	return &f->tracked[f->n++];
 }
 
 static int gc_tracked_cmp(const void *a, const void *b)
@@ -539,7 +549,79 @@ static int gc_tracked_cmp(const void *a, const void *b)
 	return x->block < y->block ? -1 : x->block > y->block;
 }
 
-int shim_gc_fill(struct hc_snapshot *snap, struct hc_arena *arena)
+/* Whether block is among tracked[0..n), which is sorted by block. */
+static bool gc_tracked_has(const struct hc_tracked *tracked, uint64_t n, uint64_t block)
+{
+	uint64_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (block < tracked[mid].block)
+			hi = mid;
+		else if (block > tracked[mid].block)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The GObject adapter's half of the fill: a block whose first word points
+ * at the start of an initialised GObject class is an instance of it. The
+ * capture already scanned every block while the world was stopped, so the
+ * instances are the edges from offset 0 to offset 0 of a class block:
+ * nothing here reads a block that might have been freed since, except
+ * the count, which shim_gobject_read_count reads without trusting the
+ * address. GObjects have no generations of their own: they count as old.
+ * A block heapcycle_track() tracks keeps that record (f->tracked[0..n)
+ * on entry, sorted). Leaves f->tracked sorted and unique.
+ */
+static void gc_fill_gobjects(struct gc_fill *f, const struct shim_gobject_table *gobj)
+{
+	const struct hc_snapshot *snap = f->snap;
+	uint64_t n0 = f->n, e, i, j;
+
+	for (e = 0; e < snap->nedges && !f->failed; e++) {
+		const struct hc_edge *ed = &snap->edges[e];
+		const struct hc_block *b, *klass;
+		const char *name;
+		struct hc_tracked *t;
+		uint64_t count;
+
+		if (ed->from_offset != 0 || ed->to_offset != 0 || ed->from >= snap->nblocks ||
+		    ed->to >= snap->nblocks)
+			continue;
+		b = &snap->blocks[ed->from];
+		klass = &snap->blocks[ed->to];
+		/* GObject is a class pointer, a guint count and the qdata. */
+		if (b->size < 16)
+			continue;
+		name = shim_gobject_class_name(gobj, (uintptr_t)klass->addr);
+		if (!name || gc_tracked_has(f->tracked, n0, ed->from))
+			continue;
+		if (!shim_gobject_read_count((uintptr_t)b->addr, (uintptr_t)klass->addr, &count))
+			continue;
+		t = gc_fill_append(f);
+		if (!t)
+			return;
+		t->block = ed->from;
+		t->refcount = count;
+		t->type = gc_type_index(f, name);
+		t->generation = 2;
+	}
+	if (f->n == n0)
+		return;
+	qsort(f->tracked, f->n, sizeof(*f->tracked), gc_tracked_cmp);
+	for (i = j = 1; i < f->n; i++)
+		if (f->tracked[i].block != f->tracked[j - 1].block)
+			f->tracked[j++] = f->tracked[i];
+	f->n = j;
+}
+
+int shim_gc_fill(struct hc_snapshot *snap, struct hc_arena *arena,
+		 const struct shim_gobject_table *gobj)
 {
 	struct gc_fill f = { .snap = snap, .arena = arena };
 	struct shim_gc_event *ev;
@@ -547,13 +629,16 @@ int shim_gc_fill(struct hc_snapshot *snap, struct hc_arena *arena)
 	uint32_t nevents = 0, i;
 
 	pthread_mutex_lock(&shim_gc_mutex);
-	if (!shim_gc) {
+	if (!shim_gc && (!gobj || gobj->n == 0)) {
 		pthread_mutex_unlock(&shim_gc_mutex);
 		return 0;
 	}
-	hc_gc_foreach(shim_gc, gc_fill_cb, &f);
+	if (shim_gc)
+		hc_gc_foreach(shim_gc, gc_fill_cb, &f);
 	if (f.n)
 		qsort(f.tracked, f.n, sizeof(*f.tracked), gc_tracked_cmp);
+	if (gobj && gobj->n && !f.failed)
+		gc_fill_gobjects(&f, gobj);
 	for (ev = shim_gc_events; ev; ev = ev->next)
 		nevents++;
 	events = hc_arena_alloc(arena, (nevents + 1) * sizeof(*events));

@@ -567,6 +567,7 @@ int shim_snapshot_take(enum hc_snap_reason reason, const char *path,
 {
 	struct shim_thread *t = shim_enter();
 	struct shim_capture c;
+	struct shim_gobject_table gobj = { NULL, 0 };
 	char file[HC_OPTION_STRING_MAX + 16];
 	int rc = -1, fd, saved_errno = errno;
 
@@ -576,6 +577,13 @@ int shim_snapshot_take(enum hc_snap_reason reason, const char *path,
 		return -1;
 	}
 	memset(&c, 0, sizeof(c));
+	/* GLib's type lock is GLib's: ask for its classes before we hold any
+	 * of ours. _exit may run in a signal handler and exec in a forked
+	 * child, where that lock may never be released: no GObject names
+	 * there (the cycles are still reported, untyped). */
+	if (reason != HC_REASON_UNDERSCORE_EXIT && reason != HC_REASON_EXEC &&
+	    shim_gobject_classes(&gobj, &c.s.arena) < 0)
+		atomic_store(&shim_g.degraded, 1);
 	shim_gc_lock();		/* first in the lock order */
 	pthread_mutex_lock(&shim_snapshot_lock);
 	if (shim_capture(&c, t, regs, sp) < 0) {
@@ -583,7 +591,7 @@ int shim_snapshot_take(enum hc_snap_reason reason, const char *path,
 		shim_say("out of memory while taking a snapshot", 0);
 		goto out;
 	}
-	if (shim_gc_fill(&c.snap, &c.s.arena) < 0)
+	if (shim_gc_fill(&c.snap, &c.s.arena, &gobj) < 0)
 		atomic_store(&shim_g.degraded, 1);
 	{
 		struct hc_bad_free *bf = hc_arena_alloc(&c.s.arena, 1024 * sizeof(*bf));
