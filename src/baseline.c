@@ -913,44 +913,15 @@ out:
 
 int hc_baseline_read_file(const char *path, struct hc_baseline **out, struct hc_error *err)
 {
-	char *buf = NULL;
-	size_t len = 0, cap = 0, got;
-	FILE *f;
-	int rc = HC_ERR_IO;
+	char *buf;
+	size_t len;
+	int rc;
 
 	*out = NULL;
-	f = fopen(path, "r");
-	if (!f) {
-		hc_error_set(err, HC_ERR_IO, 0, strerror(errno));
-		goto out;
-	}
-	do {
-		if (len == cap) {
-			char *b;
-
-			if (cap > HC_BASELINE_MAX_INPUT) {
-				rc = hc_error_set(err, HC_ERR_FORMAT, 0, "larger than 1 GiB");
-				goto out;
-			}
-			cap = cap ? 2 * cap : 65536;
-			b = hc_mem_realloc(buf, cap);
-			if (!b) {
-				rc = hc_error_set(err, HC_ERR_NOMEM, 0, "out of memory");
-				goto out;
-			}
-			buf = b;
-		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-	} while (got > 0);
-	if (ferror(f)) {
-		hc_error_set(err, HC_ERR_IO, 0, strerror(errno ? errno : EIO));
-		goto out;
-	}
+	rc = hc_file_read(path, HC_BASELINE_MAX_INPUT, &buf, &len, err);
+	if (rc != HC_OK)
+		return rc;
 	rc = hc_baseline_read_mem(buf, len, out, err);
-out:
-	if (f)
-		fclose(f);
 	hc_mem_free(buf);
 	return rc;
 }

@@ -70,6 +70,15 @@ void hc_mem_free(void *p);
 /* Copies s with hc_mem_alloc. Returns NULL on failure. */
 char *hc_mem_strdup(const char *s);
 
+/*
+ * Reads the whole file at path into *out (hc_mem memory, NUL-terminated,
+ * *outlen bytes before the NUL). Returns HC_OK; HC_ERR_IO with err naming
+ * the system error; HC_ERR_FORMAT when the file is larger than max bytes;
+ * HC_ERR_NOMEM. For the tools (uses stdio).
+ */
+int hc_file_read(const char *path, size_t max, char **out, size_t *outlen,
+		 struct hc_error *err);
+
 #ifdef NDEBUG
 #define hc_assert(x) ((void)0)
 #else

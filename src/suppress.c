@@ -539,38 +539,12 @@ int hc_suppress_load_file(struct hc_suppress_set *set, const char *path,
 			  FILE *notes, struct hc_error *err)
 {
 	char *buf = NULL, *name = NULL, **files;
-	size_t len = 0, cap = 0, got;
-	FILE *f = NULL;
-	int rc = HC_ERR_IO;
+	size_t len = 0;
+	int rc;
 
-	f = fopen(path, "r");
-	if (!f) {
-		hc_error_set(err, HC_ERR_IO, 0, strerror(errno));
+	rc = hc_file_read(path, HC_SUPPRESS_FILE_MAX, &buf, &len, err);
+	if (rc != HC_OK)
 		goto out;
-	}
-	do {
-		if (len == cap) {
-			char *b;
-
-			if (cap >= HC_SUPPRESS_FILE_MAX) {
-				rc = hc_error_set(err, HC_ERR_FORMAT, 0, "file larger than 64 MiB");
-				goto out;
-			}
-			cap = cap ? 2 * cap : 65536;
-			b = hc_mem_realloc(buf, cap);
-			if (!b) {
-				rc = HC_ERR_NOMEM;
-				goto out;
-			}
-			buf = b;
-		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-	} while (got > 0);
-	if (ferror(f)) {
-		hc_error_set(err, HC_ERR_IO, 0, strerror(errno ? errno : EIO));
-		goto out;
-	}
 	name = hc_mem_strdup(path);
 	files = hc_mem_realloc(set->files, (set->nfiles + 1) * sizeof(*files));
 	if (!name || !files) {
@@ -588,8 +562,6 @@ int hc_suppress_load_file(struct hc_suppress_set *set, const char *path,
 out:
 	hc_mem_free(name);
 	hc_mem_free(buf);
-	if (f)
-		fclose(f);
 	return rc;
 }
 
