@@ -33,6 +33,7 @@ struct sc_entry {
 struct sc_cache {
 	struct sc_entry e[SC_ENTRIES];
 	uint32_t misses, lookups;	/* recent, for turning the cache off */
+	uint32_t walks;			/* misses, for sampling the slow walk */
 	bool bypass;
 };
 
@@ -175,12 +176,17 @@ uint32_t shim_stack_capture(uintptr_t pc1, uintptr_t cfa0)
 			return e->stack;
 	}
 	c->misses++;
-	/* A thread whose call sites never repeat (deep recursion, say) would
-	 * pay for the slower recording walk on every miss: it goes back to the
-	 * plain trace for a while when most of its recent lookups missed. */
+	/* A thread whose call sites rarely repeat (deep recursion, sqlite's
+	 * VM) would pay for the slow recording walk on every miss: it goes
+	 * back to the plain trace for a while when most lookups miss. */
 	if (c->lookups >= 4096) {
-		c->bypass = c->misses * 4 > c->lookups * 3;
+		c->bypass = c->misses * 2 > c->lookups;
 		c->lookups = c->misses = 0;
 	}
+	/* The recording walk (unw_step, frame by frame) costs many times the
+	 * plain trace: only one miss in 16 pays it. A call site that repeats
+	 * is cached after a few misses; one that does not costs little. */
+	if ((++c->walks & 15) != 0)
+		return sc_backtrace();
 	return sc_unwind_fill(e, pc1, cfa0);
 }
