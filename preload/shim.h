@@ -64,8 +64,6 @@ struct shim_global {
 	_Atomic uint64_t seq __attribute__((aligned(64)));
 	char seq_pad[56];
 	_Atomic int degraded;		/* bookkeeping ran out of memory */
-	_Atomic uint64_t invalid_frees;
-	_Atomic uint64_t mismatched_frees;
 	_Atomic int exit_snapshot_done;	/* per process (reset by fork) */
 	uintptr_t self_start, self_end;	/* the shim's own text, for stack trimming */
 	uintptr_t loader_start, loader_end; /* ld.so's text: its blocks are roots */

@@ -436,13 +436,12 @@ static const char *kind_name(unsigned kind)
 /* ------------------------------------------------------------ bad frees */
 
 /* Bad deallocations, counted once per (kind, stacks); the snapshot copies
- * them. A trylock: a signal handler's bad free that finds the lock taken
- * is counted in shim_badfrees_dropped rather than waited for. */
+ * them. A trylock: a signal handler's bad free that finds the lock taken,
+ * like one past the last slot, is only said on standard error. */
 #define SHIM_MAX_BADFREES 1024
 static struct hc_bad_free shim_badfrees[SHIM_MAX_BADFREES];
 static uint32_t shim_nbadfrees;
 static _Atomic int shim_badfrees_lock;
-static _Atomic uint64_t shim_badfrees_dropped;
 
 static const char *const shim_op_names[HC_FREE_OP_COUNT] = {
 	"free()", "operator delete", "operator delete[]", "realloc()",
@@ -452,10 +451,8 @@ static void shim_note_bad_free(const struct hc_bad_free *bf)
 {
 	uint32_t i;
 
-	if (atomic_exchange(&shim_badfrees_lock, 1)) {
-		atomic_fetch_add(&shim_badfrees_dropped, 1);
+	if (atomic_exchange(&shim_badfrees_lock, 1))
 		return;
-	}
 	for (i = 0; i < shim_nbadfrees; i++) {
 		struct hc_bad_free *f = &shim_badfrees[i];
 
@@ -467,8 +464,6 @@ static void shim_note_bad_free(const struct hc_bad_free *bf)
 	}
 	if (shim_nbadfrees < SHIM_MAX_BADFREES)
 		shim_badfrees[shim_nbadfrees++] = *bf;
-	else
-		atomic_fetch_add(&shim_badfrees_dropped, 1);
 out:
 	atomic_store(&shim_badfrees_lock, 0);
 }
@@ -558,7 +553,6 @@ bool shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint
 			shim_gc_forget(p);
 		/* The block is the program's and goes back all the same. */
 		if (rec.kind != kind) {
-			atomic_fetch_add(&shim_g.mismatched_frees, 1);
 			shim_bad_free(p, HC_BAD_FREE_MISMATCH, op, &rec, caller, caller_sp);
 		}
 		return true;
@@ -568,7 +562,6 @@ bool shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint
 	if (atomic_load(&shim_untracked_overflow))
 		return true;	/* cannot tell: forwarding is the lesser harm */
 	/* Never handed to jemalloc: the memory is left alone, not corrupted. */
-	atomic_fetch_add(&shim_g.invalid_frees, 1);
 	t->in_table++;
 	found = hc_blocktable_recently_freed(shim_g.table, (uintptr_t)p, &rec);
 	t->in_table--;
@@ -740,8 +733,7 @@ HC_EXPORT void *realloc(void *p, size_t size)
 			t->in_table--;
 			shim_bad_free(p, was_freed ? HC_BAD_FREE_DOUBLE : HC_BAD_FREE_UNKNOWN,
 				      HC_FREE_OP_REALLOC, was_freed ? &old : NULL, SHIM_CALL_SITE);
-			atomic_fetch_add(&shim_g.invalid_frees, 1);
-			errno = EINVAL;
+					errno = EINVAL;
 			shim_leave(t);
 			return NULL;
 		}

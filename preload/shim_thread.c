@@ -216,8 +216,7 @@ static uintptr_t blocked_thread_sp(uint32_t tid)
 	if (!prev || prev[0] != '0' || prev[1] != 'x')
 		return 0;
 	for (p = prev + 2; *p && *p != ' '; p++) {
-		int d = *p >= '0' && *p <= '9' ? *p - '0' :
-			*p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+		int d = hc_hex_digit(*p);
 
 		if (d < 0)
 			return 0;

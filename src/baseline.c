@@ -297,17 +297,6 @@ static int jp_expect(struct jp *p, char c, const char *what)
 	return HC_OK;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int jp_hex4(struct jp *p, uint32_t *out)
 {
 	uint32_t v = 0;
@@ -315,7 +304,7 @@ static int jp_hex4(struct jp *p, uint32_t *out)
 	if (p->len - p->pos < 4)
 		return jp_fail(p, "truncated \\u escape");
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(p->s[p->pos + i]);
+		int h = hc_hex_digit(p->s[p->pos + i]);
 
 		if (h < 0)
 			return jp_fail(p, "bad \\u escape");

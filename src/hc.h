@@ -17,6 +17,18 @@
 #define HC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define HC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The value of a hexadecimal digit, or -1. Cannot fail. AS-Safe. */
+static inline int hc_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 enum hc_status {
 	HC_OK = 0,
 	HC_ERR_NOMEM = -1,

@@ -7,18 +7,8 @@
  */
 #include <string.h>
 
+#include "hc.h"
 #include "roots.h"
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Parses hex at *p up to a character that is not a hex digit. */
 static bool parse_hex(const char **p, const char *end, uintptr_t *out)
@@ -26,7 +16,7 @@ static bool parse_hex(const char **p, const char *end, uintptr_t *out)
 	uintptr_t v = 0;
 	int d, digits = 0;
 
-	while (*p < end && (d = hex_digit(**p)) >= 0) {
+	while (*p < end && (d = hc_hex_digit(**p)) >= 0) {
 		if (digits++ >= 16)
 			return false;
 		v = v << 4 | (uintptr_t)d;

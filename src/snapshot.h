@@ -39,9 +39,8 @@ enum hc_snap_reason {
 	HC_REASON_EXEC = 6,		/* just before a successful-looking exec */
 };
 
-/* block.flags */
+/* block.flags (bit 0 is unused: mismatched deallocations go to BADFREES) */
 enum {
-	HC_BLOCK_FREED_MISMATCH = 1u << 0,	/* reserved for mismatch reports */
 	HC_BLOCK_LOADER = 1u << 1,	/* allocated by the dynamic loader: a root */
 	HC_BLOCK_TRACKED = 1u << 2,	/* tracked with heapcycle_track() */
 };

@@ -70,6 +70,25 @@ hc_ok()
 	fi
 }
 
+# hc_require_programs PROG...: each built test program must exist.
+hc_require_programs()
+{
+	for _hc_p in "$@"; do
+		[ -x "$HC_PROGRAMS/$_hc_p" ] || hc_bail "test program $HC_PROGRAMS/$_hc_p is missing"
+	done
+}
+
+# hc_run NAME [heapcycle run options...] -- PROG...: runs heapcycle with
+# standard output in $HC_TMP/NAME.out, standard error in $HC_TMP/NAME.err
+# and its exit status in $rc. Needs hc_tmpdir first.
+hc_run()
+{
+	_hc_n=$1
+	shift
+	timeout "$HC_TIMEOUT" "$HEAPCYCLE" run "$@" >"$HC_TMP/$_hc_n.out" 2>"$HC_TMP/$_hc_n.err" </dev/null
+	rc=$?
+}
+
 # hc_skip DESCRIPTION REASON: one skipped TAP test.
 hc_skip()
 {

@@ -12,17 +12,8 @@ hc_require_env
 hc_tmpdir
 d=$HC_TMP
 P=$HC_PROGRAMS
-for p in leak_depths leak_list leak_person_cycle; do
-	[ -x "$P/$p" ] || hc_bail "test program $P/$p is missing"
-done
+hc_require_programs leak_depths leak_list leak_person_cycle
 
-run() # NAME heapcycle-run-arguments...: stderr in $d/NAME.err, status in $rc
-{
-	_n=$1
-	shift
-	timeout "$HC_TIMEOUT" "$HEAPCYCLE" run "$@" >"$d/$_n.out" 2>"$d/$_n.err" </dev/null
-	rc=$?
-}
 
 # edit IN OUT PYTHON-STATEMENTS: rewrites a JSON report (r is the object).
 edit()
@@ -37,12 +28,12 @@ PY
 
 for p in leak_depths leak_list leak_person_cycle; do
 	mkdir -p "$d/$p"
-	run base-$p -o "$d/$p/run1.%p.hcs" -- "$P/$p"
+	hc_run base-$p -o "$d/$p/run1.%p.hcs" -- "$P/$p"
 	s=$(ls "$d/$p"/run1.*.hcs 2>/dev/null | head -n 1)
 	[ -n "$s" ] || hc_bail "$p wrote no snapshot"
 	timeout "$HC_TIMEOUT" "$HEAPCYCLE" report --format json "$s" >"$d/$p.json" 2>"$d/$p.rerr" ||
 		hc_bail "report --format json failed: $(cat "$d/$p.rerr")"
-	run again-$p --check --baseline="$d/$p.json" -- "$P/$p"
+	hc_run again-$p --check --baseline="$d/$p.json" -- "$P/$p"
 	hc_ok $([ "$rc" -eq 0 ] && ! grep -q 'new since baseline' "$d/again-$p.err" &&
 		grep -q '(in baseline)' "$d/again-$p.err"; echo $?) \
 		"$p: the baseline of run 1 makes run 2 pass --check" "$(cat "$d/again-$p.err")"
@@ -56,7 +47,7 @@ for p in r["processes"]:
             f["pc"] = "0x1234"; f["offset"] = "0x99"; f["file"] = "elsewhere.c"
             f["line"] = (f["line"] or 0) + 17
 '
-run moved --check --baseline="$d/moved.json" -- "$P/leak_depths"
+hc_run moved --check --baseline="$d/moved.json" -- "$P/leak_depths"
 hc_ok $([ "$rc" -eq 0 ]; echo $?) "pcs, offsets, files and lines changed: still in the baseline" \
 	"$(cat "$d/moved.err")"
 
@@ -65,14 +56,14 @@ edit "$d/leak_depths.json" "$d/minus40.json" '
 for p in r["processes"]:
     p["leaks"] = [l for l in p["leaks"] if l["bytes"] != 40]
 '
-run minus40 --check --baseline="$d/minus40.json" -- "$P/leak_depths"
+hc_run minus40 --check --baseline="$d/minus40.json" -- "$P/leak_depths"
 hc_ok $([ "$rc" -eq 23 ] && [ "$(grep -c 'new since baseline' "$d/minus40.err")" -eq 1 ] &&
 	grep -q 'Direct leak of 40 byte(s) in 1 object(s) (new since baseline)' "$d/minus40.err"; echo $?) \
 	"a group missing from the baseline fails --check and is marked new" "$(cat "$d/minus40.err")"
 # ... unless it is within the budget or not of a fail_on class.
-run budget --check --max-leaked-bytes=40 --baseline="$d/minus40.json" -- "$P/leak_depths"
+hc_run budget --check --max-leaked-bytes=40 --baseline="$d/minus40.json" -- "$P/leak_depths"
 hc_ok $([ "$rc" -eq 0 ]; echo $?) "the new group's 40 bytes fit max_leaked_bytes=40" "$(tail -n 3 "$d/budget.err")"
-run failon --check --fail-on=indirect,cycle --baseline="$d/minus40.json" -- "$P/leak_depths"
+hc_run failon --check --fail-on=indirect,cycle --baseline="$d/minus40.json" -- "$P/leak_depths"
 hc_ok $([ "$rc" -eq 0 ]; echo $?) "the new group is direct, fail_on=indirect,cycle passes" "$(tail -n 3 "$d/failon.err")"
 # The class is part of the key.
 edit "$d/leak_list.json" "$d/reclass.json" '
@@ -80,11 +71,11 @@ for p in r["processes"]:
     for l in p["leaks"]:
         if l["class"] == "indirect": l["class"] = "possible"
 '
-run reclass --check --baseline="$d/reclass.json" -- "$P/leak_list"
+hc_run reclass --check --baseline="$d/reclass.json" -- "$P/leak_list"
 hc_ok $([ "$rc" -eq 23 ] && grep -q 'Indirect leak of 360 byte(s) in 9 object(s) (new since baseline)' "$d/reclass.err"; echo $?) \
 	"same stack, other class: new" "$(cat "$d/reclass.err")"
 # Another program's baseline: everything is new.
-run other --check --baseline="$d/leak_list.json" -- "$P/leak_depths"
+hc_run other --check --baseline="$d/leak_list.json" -- "$P/leak_depths"
 hc_ok $([ "$rc" -eq 23 ] && [ "$(grep -c 'new since baseline' "$d/other.err")" -eq 3 ]; echo $?) \
 	"another program's baseline: all three groups new" "$(cat "$d/other.err")"
 
@@ -94,10 +85,10 @@ edit "$d/leak_person_cycle.json" "$d/nocycle.json" '
 for p in r["processes"]:
     p["cycles"] = []
 '
-run nocycle --check --baseline="$d/nocycle.json" -- "$P/leak_person_cycle"
+hc_run nocycle --check --baseline="$d/nocycle.json" -- "$P/leak_person_cycle"
 hc_ok $([ "$rc" -eq 23 ] && grep -q '^Leaked cycle of 96 byte(s).*(new since baseline)' "$d/nocycle.err"; echo $?) \
 	"a cycle missing from the baseline fails --check" "$(cat "$d/nocycle.err")"
-run nocyclej --check --format=json --baseline="$d/nocycle.json" -- "$P/leak_person_cycle"
+hc_run nocyclej --check --format=json --baseline="$d/nocycle.json" -- "$P/leak_person_cycle"
 python3 - "$d/nocyclej.err" >"$d/nocyclej.py" 2>&1 <<'PY'
 import json, sys
 t = open(sys.argv[1]).read()
@@ -117,7 +108,7 @@ python3 -c 'print("[" * 100000)' >"$d/deep.json"
 printf '{"version": 99, "processes": []}' >"$d/v99.json"
 printf '\377\376garbage' >"$d/bin.json"
 for b in trunc open deep v99 bin missing; do
-	run bad-$b --check --baseline="$d/$b.json" -- "$P/leak_depths"
+	hc_run bad-$b --check --baseline="$d/$b.json" -- "$P/leak_depths"
 	hc_ok $([ "$rc" -eq 2 ] && [ "$(wc -l <"$d/bad-$b.err")" -eq 1 ] &&
 		grep -q "$b.json" "$d/bad-$b.err" && ! grep -q SUMMARY "$d/bad-$b.err"; echo $?) \
 		"bad baseline $b.json: exit 2 with one line" "$(cat "$d/bad-$b.err")"

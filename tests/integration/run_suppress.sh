@@ -12,19 +12,8 @@ hc_require_env
 hc_tmpdir
 d=$HC_TMP
 P=$HC_PROGRAMS
-for p in leak_depths leak_list leak_person_cycle; do
-	[ -x "$P/$p" ] || hc_bail "test program $P/$p is missing"
-done
+hc_require_programs leak_depths leak_list leak_person_cycle
 
-# run NAME [heapcycle run options...] -- PROG: stderr to $d/NAME.err,
-# status to $rc.
-run()
-{
-	_n=$1
-	shift
-	timeout "$HC_TIMEOUT" "$HEAPCYCLE" run "$@" >"$d/$_n.out" 2>"$d/$_n.err" </dev/null
-	rc=$?
-}
 
 has() # FILE REGEX
 {
@@ -33,20 +22,20 @@ has() # FILE REGEX
 
 # 1. --gen-suppressions output fed back suppresses everything.
 for p in leak_depths leak_list leak_person_cycle; do
-	run gen-$p --gen-suppressions -- "$P/$p"
+	hc_run gen-$p --gen-suppressions -- "$P/$p"
 	awk '/^\{$/ { on = 1 } on { print } /^\}$/ { on = 0 }' "$d/gen-$p.err" >"$d/$p.supp"
 	n=$(grep -c '^{$' "$d/$p.supp")
 	hc_ok $([ "$rc" -eq 0 ] && [ "$n" -ge 1 ] && has "$d/gen-$p.err" '^# LeakSanitizer form' &&
 		! has "$d/$p.supp" 'fun:(shim_|hc_)'; echo $?) \
 		"$p: --gen-suppressions prints $n Valgrind entries" "$(cat "$d/gen-$p.err")"
-	run fed-$p --suppressions="$d/$p.supp" --check -- "$P/$p"
+	hc_run fed-$p --suppressions="$d/$p.supp" --check -- "$P/$p"
 	hc_ok $([ "$rc" -eq 0 ] && has "$d/fed-$p.err" 'SUMMARY: heapcycle: 0 byte\(s\) leaked in 0 allocation\(s\); suppressed: [1-9]' &&
 		! has "$d/fed-$p.err" '^(Direct|Indirect) leak|^Leaked cycle'; echo $?) \
 		"$p: the generated suppressions hide every leak, --check passes" "$(cat "$d/fed-$p.err")"
 done
 # The cycle: both members' stacks are needed; with one entry the cycle stays.
 awk 'BEGIN { n = 0 } /^\{$/ { n++ } n == 1 { print }' "$d/leak_person_cycle.supp" >"$d/one.supp"
-run fed-one --suppressions="$d/one.supp" --check -- "$P/leak_person_cycle"
+hc_run fed-one --suppressions="$d/one.supp" --check -- "$P/leak_person_cycle"
 hc_ok $([ "$rc" -eq 0 ]; echo $?) \
 	"leak_person_cycle: one entry matching both member stacks (same functions) suppresses the cycle" \
 	"$(cat "$d/fed-one.err")"
@@ -60,7 +49,7 @@ leak:^leak_level_3$
 leak:no_such_function_anywhere
 race:ignored_by_heapcycle
 SUPP
-run lsan --suppressions="$d/lsan.supp" --show-unused-suppressions -- "$P/leak_depths"
+hc_run lsan --suppressions="$d/lsan.supp" --show-unused-suppressions -- "$P/leak_depths"
 hc_ok $([ "$rc" -eq 0 ] && has "$d/lsan.err" 'suppressed: 112 bytes in 2 blocks' &&
 	has "$d/lsan.err" '^ +1 +72 leak:depth6_c$' && has "$d/lsan.err" '^ +1 +40 leak:\^leak_level_3\$$' &&
 	has "$d/lsan.err" 'lsan.supp:5: leak:no_such_function_anywhere' &&
@@ -86,7 +75,7 @@ cat >"$d/vg.supp" <<'SUPP'
    fun:list_push
 }
 SUPP
-run vg --suppressions="$d/vg.supp" --format=json -- "$P/leak_list"
+hc_run vg --suppressions="$d/vg.supp" --format=json -- "$P/leak_list"
 python3 - "$d/vg.err" >"$d/vg.py" 2>&1 <<'PY'
 import json, sys
 text = open(sys.argv[1]).read()
@@ -104,15 +93,15 @@ hc_ok $([ "$rc" -eq 0 ] && [ "$py" -eq 0 ]; echo $?) \
 # 4. Broken files: exit 2 and one line naming the file and line; PROG is
 #    not run.
 printf 'leak:ok\nthis is not a suppression\n' >"$d/bad1.supp"
-run bad1 --suppressions="$d/bad1.supp" -- "$P/leak_depths"
+hc_run bad1 --suppressions="$d/bad1.supp" -- "$P/leak_depths"
 hc_ok $([ "$rc" -eq 2 ] && has "$d/bad1.err" "bad1.supp:2: bad suppression" &&
 	! has "$d/bad1.err" 'SUMMARY'; echo $?) "broken LeakSanitizer file: exit 2, file:line" \
 	"$(cat "$d/bad1.err")"
 printf '{\n   name\n   Memcheck:Leak\n   fun:x\n   frame:y\n}\n' >"$d/bad2.supp"
-run bad2 --suppressions="$d/bad2.supp" -- "$P/leak_depths"
+hc_run bad2 --suppressions="$d/bad2.supp" -- "$P/leak_depths"
 hc_ok $([ "$rc" -eq 2 ] && has "$d/bad2.err" "bad2.supp:5: bad suppression"; echo $?) \
 	"broken Valgrind file: exit 2, file:line" "$(cat "$d/bad2.err")"
-run missing --suppressions="$d/none.supp" -- "$P/leak_depths"
+hc_run missing --suppressions="$d/none.supp" -- "$P/leak_depths"
 hc_ok $([ "$rc" -eq 2 ] && has "$d/missing.err" "none.supp: cannot read"; echo $?) \
 	"missing suppression file: exit 2" "$(cat "$d/missing.err")"
 
@@ -123,7 +112,7 @@ check() # EXPECTED DESCRIPTION OPTIONS... -- PROG
 	_want=$1
 	_desc=$2
 	shift 2
-	run check "$@"
+	hc_run check "$@"
 	hc_ok $([ "$rc" -eq "$_want" ]; echo $?) "$_desc (exit $rc, want $_want)" "$(tail -n 5 "$d/check.err")"
 }
 check 23 "--check fails on a leak" --check -- "$P/leak_depths"
@@ -142,7 +131,7 @@ check 2 "--fail-on with a bad class is a usage error" --check --fail-on=direct,s
 check 2 "--fail-on with an empty item is a usage error" --check --fail-on=direct, -- "$P/leak_list"
 
 # 6. heapcycle report --check with the same options on a kept snapshot.
-run keep -o "$d/kept.%p.hcs" -- "$P/leak_list"
+hc_run keep -o "$d/kept.%p.hcs" -- "$P/leak_list"
 snap=$(ls "$d"/kept.*.hcs 2>/dev/null | head -n 1)
 [ -n "$snap" ] || hc_bail "no snapshot written by leak_list"
 timeout "$HC_TIMEOUT" "$HEAPCYCLE" report --check "$snap" >"$d/r1.out" 2>&1
