@@ -6,7 +6,8 @@
  *
  * Lock order (fork's prepare handler and the snapshot take them in this
  * order, never another): the gc lock (shim_refcount.c), shim_snapshot_lock,
- * shim_mmap_lock, then the block table's shards in shard order. jemalloc's own locks come after ours
+ * shim_mmap_lock, the young sets' quiescence (shim_young.c), then the block
+ * table's shards in shard order. jemalloc's own locks come after ours
  * (its prefork handler is registered before ours, so it runs after ours).
  */
 #ifndef HC_PRELOAD_SHIM_H
@@ -26,11 +27,15 @@
 #define SHIM_TLS __attribute__((tls_model("initial-exec")))
 
 /* One per thread, in static TLS so that reaching it never allocates. */
+struct shim_young;
 struct shim_thread {
 	int depth;		/* > 0 while this thread runs shim code */
-	int in_table;		/* > 0 while it holds a block table shard lock */
+	int in_table;		/* > 0 while it is inside the block records: a
+				 * shard lock, its young set or a quiescence */
 	uint32_t tid;
 	uint64_t seq_next, seq_end;	/* this thread's batch of birth numbers */
+	struct shim_young *young;	/* its young blocks (shim_young.c) */
+	bool young_off;		/* no young set: exiting, or none to be had */
 };
 
 extern __thread struct shim_thread shim_tls SHIM_TLS;
@@ -95,6 +100,12 @@ void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uintptr_t 
  * block's requested size when the table knew it, else 0. */
 bool shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint64_t *size,
 		      uintptr_t caller, uintptr_t caller_sp);
+/* Sets and clears flag bits of p's record wherever it is kept (this
+ * thread's young blocks, the shared table, another thread's young blocks),
+ * copying it to *rec (may be NULL). Returns true if p is a recorded block.
+ * Caller: t->in_table == 0. */
+bool shim_blocks_update_flags(struct shim_thread *t, uintptr_t p, uint8_t set, uint8_t clear,
+			      struct hc_block_rec *rec);
 /* Copies the bad deallocations seen so far (at most cap). */
 uint32_t shim_badfrees_copy(struct hc_bad_free *out, uint32_t cap);
 /* caller: the return address of the program's call, to tell the dynamic
@@ -239,6 +250,36 @@ void shim_gc_unlock(void);
 /* The gc lock comes first in the lock order (before shim_snapshot_lock). */
 void shim_gc_lock_for_fork(void);
 void shim_gc_unlock_after_fork(bool child);
+
+/* shim_young.c: each thread's young blocks, kept without locks. */
+void shim_young_init(void);
+/* Whether young sets are in use (membarrier(2) is available). */
+static inline bool shim_young_active(void)
+{
+	extern _Atomic int shim_young_enabled;
+
+	return atomic_load_explicit(&shim_young_enabled, memory_order_relaxed);
+}
+/* The calling thread's own set; false when it must use the shared table
+ * (no set, a quiescence running, or p not there). Caller: in_table > 0
+ * and not re-entered from inside the records. */
+bool shim_young_put(struct shim_thread *t, const struct hc_block_rec *rec);
+bool shim_young_take(struct shim_thread *t, uintptr_t addr, struct hc_block_rec *out);
+bool shim_young_update_flags(struct shim_thread *t, uintptr_t addr, uint8_t set,
+			     uint8_t clear, struct hc_block_rec *out);
+/* Stops every thread from using its set and waits until none is inside
+ * one; until shim_young_resume, every thread uses the shared table. */
+void shim_young_quiesce(struct shim_thread *t);
+void shim_young_resume(struct shim_thread *t);
+/* Under quiescence: moves every young record to the shared table. wanted
+ * (0: none) is the block a free is looking for: a thread whose young
+ * blocks other threads keep freeing is told to stop keeping them. */
+int shim_young_drain_all_quiesced(uintptr_t wanted);
+bool shim_young_recently_freed_quiesced(uintptr_t addr, struct hc_block_rec *out);
+/* Bytes the sets hold. MT-Safe (approximate). */
+uint64_t shim_young_bytes(void);
+/* fork's child handler, after a prepare handler that quiesced. */
+void shim_young_after_fork_child(struct shim_thread *t);
 
 /* shim_periodic.c: starts the snapshot thread when snapshot_signal or
  * snapshot_interval is set. Called once, from the constructor. */

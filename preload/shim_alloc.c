@@ -364,6 +364,7 @@ __attribute__((constructor(101))) static void shim_constructor(void)
 	 * a per-thread one does neither, and survives fork. */
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	shim_stack_init();
+	shim_young_init();
 	shim_thread_init();
 	shim_fork_init();
 	atomic_store(&shim_unwind_ready, 1);
@@ -412,13 +413,61 @@ void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uintptr_t 
 		HC_BLOCK_LOADER : 0;
 	rec.reserved = 0;
 	t->in_table++;
-	if (hc_blocktable_insert(shim_g.table, &rec) != HC_OK) {
+	if (!shim_young_put(t, &rec) && hc_blocktable_insert(shim_g.table, &rec) != HC_OK) {
 		t->in_table--;
 		atomic_store(&shim_g.degraded, 1);
 		untracked_add(p);
 		return;
 	}
 	t->in_table--;
+}
+
+/*
+ * Finds and removes the record of p: in this thread's young blocks, in the
+ * shared table, and, when neither has it, after moving every thread's
+ * young blocks to the shared table (p may be young in another thread).
+ * When there is no record, *freed tells whether p was freed recently (a
+ * double free) and rec holds that old record. Caller: t->in_table == 0.
+ */
+static bool shim_blocks_take(struct shim_thread *t, uintptr_t p, struct hc_block_rec *rec,
+			     bool *freed)
+{
+	bool found;
+
+	*freed = false;
+	t->in_table++;
+	found = shim_young_take(t, p, rec) || hc_blocktable_remove(shim_g.table, p, rec);
+	t->in_table--;
+	if (found || !shim_young_active())
+		return found;
+	shim_young_quiesce(t);
+	if (shim_young_drain_all_quiesced(p) != HC_OK)
+		atomic_store(&shim_g.degraded, 1);
+	found = hc_blocktable_remove(shim_g.table, p, rec);
+	if (!found)
+		*freed = shim_young_recently_freed_quiesced(p, rec) ||
+			 hc_blocktable_recently_freed(shim_g.table, p, rec);
+	shim_young_resume(t);
+	return found;
+}
+
+bool shim_blocks_update_flags(struct shim_thread *t, uintptr_t p, uint8_t set, uint8_t clear,
+			      struct hc_block_rec *rec)
+{
+	bool found;
+
+	t->in_table++;
+	found = shim_young_update_flags(t, p, set, clear, rec) ||
+		hc_blocktable_update_flags(shim_g.table, p, set, clear, rec);
+	t->in_table--;
+	if (found || !shim_young_active())
+		return found;
+	shim_young_quiesce(t);
+	if (shim_young_drain_all_quiesced(0) != HC_OK)
+		atomic_store(&shim_g.degraded, 1);
+	found = hc_blocktable_update_flags(shim_g.table, p, set, clear, rec);
+	shim_young_resume(t);
+	return found;
 }
 
 static const char *kind_name(unsigned kind)
@@ -525,7 +574,7 @@ bool shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint
 {
 	struct shim_thread *t = &shim_tls;
 	struct hc_block_rec rec;
-	bool found;
+	bool found, was_freed;
 
 	*size = 0;
 	switch (atomic_load_explicit(&shim_g.state, memory_order_acquire)) {
@@ -544,9 +593,7 @@ bool shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint
 		 * free it while its record lives. Keeping it is the safe side. */
 		return false;
 	}
-	t->in_table++;
-	found = hc_blocktable_remove(shim_g.table, (uintptr_t)p, &rec);
-	t->in_table--;
+	found = shim_blocks_take(t, (uintptr_t)p, &rec, &was_freed);
 	if (found) {
 		*size = rec.size;
 		if (rec.flags & HC_BLOCK_TRACKED)
@@ -562,11 +609,13 @@ bool shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint
 	if (atomic_load(&shim_untracked_overflow))
 		return true;	/* cannot tell: forwarding is the lesser harm */
 	/* Never handed to jemalloc: the memory is left alone, not corrupted. */
-	t->in_table++;
-	found = hc_blocktable_recently_freed(shim_g.table, (uintptr_t)p, &rec);
-	t->in_table--;
-	shim_bad_free(p, found ? HC_BAD_FREE_DOUBLE : HC_BAD_FREE_UNKNOWN, op,
-		      found ? &rec : NULL, caller, caller_sp);
+	if (!shim_young_active()) {
+		t->in_table++;
+		was_freed = hc_blocktable_recently_freed(shim_g.table, (uintptr_t)p, &rec);
+		t->in_table--;
+	}
+	shim_bad_free(p, was_freed ? HC_BAD_FREE_DOUBLE : HC_BAD_FREE_UNKNOWN, op,
+		      was_freed ? &rec : NULL, caller, caller_sp);
 	return false;
 }
 
@@ -682,7 +731,7 @@ HC_EXPORT void *realloc(void *p, size_t size)
 {
 	struct shim_thread *t;
 	struct hc_block_rec old;
-	bool tracked = false;
+	bool tracked = false, was_freed = false;
 	void *q;
 
 	if (!p)
@@ -719,18 +768,16 @@ HC_EXPORT void *realloc(void *p, size_t size)
 		shim_leave(t);
 		return q;
 	}
-	if (atomic_load_explicit(&shim_g.state, memory_order_acquire) == SHIM_READY) {
-		t->in_table++;
-		tracked = hc_blocktable_remove(shim_g.table, (uintptr_t)p, &old);
-		t->in_table--;
-	}
+	if (atomic_load_explicit(&shim_g.state, memory_order_acquire) == SHIM_READY)
+		tracked = shim_blocks_take(t, (uintptr_t)p, &old, &was_freed);
 	if (!tracked && !untracked_remove(p)) {
 		if (!atomic_load(&shim_untracked_overflow)) {
-			bool was_freed;
-
-			t->in_table++;
-			was_freed = hc_blocktable_recently_freed(shim_g.table, (uintptr_t)p, &old);
-			t->in_table--;
+			if (!shim_young_active()) {
+				t->in_table++;
+				was_freed = hc_blocktable_recently_freed(shim_g.table,
+									 (uintptr_t)p, &old);
+				t->in_table--;
+			}
 			shim_bad_free(p, was_freed ? HC_BAD_FREE_DOUBLE : HC_BAD_FREE_UNKNOWN,
 				      HC_FREE_OP_REALLOC, was_freed ? &old : NULL, SHIM_CALL_SITE);
 					errno = EINVAL;
@@ -847,11 +894,8 @@ HC_EXPORT size_t malloc_usable_size(void *p)
 	if (!p)
 		return 0;
 	t = shim_enter();
-	if (atomic_load(&shim_g.state) == SHIM_READY && !t->in_table) {
-		t->in_table++;
-		known = hc_blocktable_lookup(shim_g.table, (uintptr_t)p, &rec);
-		t->in_table--;
-	}
+	if (atomic_load(&shim_g.state) == SHIM_READY && !t->in_table)
+		known = shim_blocks_update_flags(t, (uintptr_t)p, 0, 0, &rec);
 	if (!known)
 		known = untracked_has(p) || atomic_load(&shim_g.state) == SHIM_DISABLED;
 	shim_leave(t);

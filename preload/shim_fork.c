@@ -27,6 +27,7 @@ static void shim_prefork(void)
 	 * not wait for the shard locks it holds; the post-fork handlers undo
 	 * this in both processes. */
 	t->in_table++;
+	shim_young_quiesce(t);
 	if (atomic_load(&shim_g.state) == SHIM_READY)
 		hc_blocktable_lock_all(shim_g.table);
 	shim_leave(t);
@@ -36,6 +37,7 @@ static void shim_postfork_parent(void)
 {
 	if (atomic_load(&shim_g.state) == SHIM_READY)
 		hc_blocktable_unlock_all(shim_g.table);
+	shim_young_resume(&shim_tls);
 	shim_tls.in_table--;
 	pthread_mutex_unlock(&shim_mmap_lock);
 	pthread_mutex_unlock(&shim_snapshot_lock);
@@ -54,6 +56,7 @@ static void shim_postfork_child(void)
 	shim_gc_unlock_after_fork(true);
 	shim_g.pid = (uint32_t)syscall(SYS_getpid);
 	shim_tls.tid = (uint32_t)syscall(SYS_gettid);
+	shim_young_after_fork_child(&shim_tls);
 	shim_tls.in_table--;
 	atomic_store(&shim_g.exit_snapshot_done, 0);
 	atomic_store(&shim_g.exit_tid, 0);

@@ -88,9 +88,7 @@ static int gc_scan_cb(void *obj, hc_visit_fn visit, void *visit_arg, void *env_a
 	bool found;
 
 	(void)env_arg;
-	t->in_table++;
-	found = hc_blocktable_lookup(shim_g.table, (uintptr_t)obj, &rec);
-	t->in_table--;
+	found = shim_blocks_update_flags(t, (uintptr_t)obj, 0, 0, &rec);
 	if (!found)
 		return 0;
 	w = obj;
@@ -152,7 +150,7 @@ static void gc_log_locked(const struct hc_gc_result *res)
 		m->type = hc_gc_type(shim_gc, res->garbage[i].obj);
 		m->cycle = res->garbage[i].cycle;
 		m->in_cycle = res->garbage[i].in_cycle;
-		if (hc_blocktable_lookup(shim_g.table, m->addr, &rec)) {
+		if (shim_blocks_update_flags(&shim_tls, m->addr, 0, 0, &rec)) {
 			m->size = rec.size;
 			m->stack = rec.stack;
 		}
@@ -222,9 +220,7 @@ HC_EXPORT int heapcycle_track(void *obj, const void *refcount, unsigned width,
 		errno = ENOMEM;
 		goto out;
 	}
-	t->in_table++;
-	hc_blocktable_update_flags(shim_g.table, (uintptr_t)obj, HC_BLOCK_TRACKED, 0, NULL);
-	t->in_table--;
+	shim_blocks_update_flags(t, (uintptr_t)obj, HC_BLOCK_TRACKED, 0, NULL);
 	rc = 0;
 	due = hc_gc_due(shim_gc);
 	if (due >= 0)
@@ -259,9 +255,7 @@ HC_EXPORT int heapcycle_untrack(void *obj)
 
 	pthread_mutex_lock(&shim_gc_mutex);
 	if (shim_gc && hc_gc_untrack(shim_gc, obj)) {
-		t->in_table++;
-		hc_blocktable_update_flags(shim_g.table, (uintptr_t)obj, 0, HC_BLOCK_TRACKED, NULL);
-		t->in_table--;
+		shim_blocks_update_flags(t, (uintptr_t)obj, 0, HC_BLOCK_TRACKED, NULL);
 		rc = 0;
 	} else {
 		errno = ENOENT;

@@ -491,6 +491,11 @@ static int shim_capture(struct shim_capture *c, struct shim_thread *t,
 	/* A signal handler of the program that allocates now must not wait
 	 * for the shard locks this thread holds. */
 	t->in_table++;
+	/* Every thread's young blocks join the shared table, and until the
+	 * world resumes, new blocks go there too. */
+	shim_young_quiesce(t);
+	if (shim_young_drain_all_quiesced(0) != HC_OK)
+		atomic_store(&shim_g.degraded, 1);
 	hc_blocktable_lock_all(shim_g.table);
 	s->capblocks = hc_blocktable_count(shim_g.table) + 1;
 	s->blocks = hc_arena_alloc(&s->arena, s->capblocks * sizeof(*s->blocks));
@@ -537,6 +542,7 @@ unlock:
 	if (stopped)
 		shim_world_resume(&c->world);
 	hc_blocktable_unlock_all(shim_g.table);
+	shim_young_resume(t);
 	t->in_table--;
 	pthread_mutex_unlock(&shim_mmap_lock);
 	if (rc < 0)
@@ -546,7 +552,8 @@ unlock:
 	c->snap.pid = shim_g.pid;
 	c->snap.ppid = (uint32_t)syscall(SYS_getppid);
 	c->snap.nthreads = 1 + c->world.nthreads;
-	c->snap.metadata_bytes = hc_blocktable_bytes(shim_g.table) + hc_stackdepot_bytes(shim_g.depot);
+	c->snap.metadata_bytes = hc_blocktable_bytes(shim_g.table) + shim_young_bytes() +
+				 hc_stackdepot_bytes(shim_g.depot);
 	if (atomic_load(&shim_g.degraded))
 		c->snap.flags |= HC_SNAP_DEGRADED;
 	if (c->world.incomplete || s->incomplete)
@@ -572,6 +579,16 @@ int shim_snapshot_take(enum hc_snap_reason reason, const char *path,
 	int rc = -1, fd, saved_errno = errno;
 
 	if (atomic_load(&shim_g.state) != SHIM_READY) {
+		errno = EAGAIN;
+		shim_leave(t);
+		return -1;
+	}
+	if (t->in_table) {
+		/* A signal handler that interrupted this thread inside the
+		 * block records (and now calls _exit, say): what they hold
+		 * cannot be waited for from here. */
+		shim_say("no snapshot: called from a signal handler that interrupted "
+			 "heapcycle's own bookkeeping", 0);
 		errno = EAGAIN;
 		shim_leave(t);
 		return -1;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The shim's table of live blocks: address -> what we know of the block.
- * Sharded by address hash, one mutex per shard, open addressing inside a
- * shard; memory from hc_mem_alloc. A shard's lock is held only for the few
+ * Sharded by address hash, one spin lock per shard, open addressing inside
+ * a shard (slotmap.h); memory from hc_mem_alloc. A shard's lock is held only for the few
  * instructions of an insert or remove (and the rare resize, which allocates
  * from hc_mem_alloc: the shim points that at a private jemalloc arena that
  * never re-enters the shim).
@@ -46,6 +46,16 @@ void hc_blocktable_free(struct hc_blocktable *t);
  * MT-Safe (takes one shard lock); not AS-Safe.
  */
 int hc_blocktable_insert(struct hc_blocktable *t, const struct hc_block_rec *rec);
+
+/*
+ * Inserts n packed records (struct hc_slot, slotmap.h; n at most
+ * HC_BLOCKTABLE_BATCH_MAX), taking each shard's lock once: how a thread's
+ * young blocks move here in bulk. Returns HC_OK, or HC_ERR_NOMEM when some
+ * could not be stored (the others are). MT-Safe; not AS-Safe.
+ */
+#define HC_BLOCKTABLE_BATCH_MAX 256u
+struct hc_slot;
+int hc_blocktable_insert_slots(struct hc_blocktable *t, const struct hc_slot *slots, size_t n);
 
 /*
  * Removes the record of addr and copies it to *out (may be NULL).

@@ -15,6 +15,7 @@ int main(void)
 
 	srunner_add_suite(sr, suite_stackdepot());
 	srunner_add_suite(sr, suite_blocktable());
+	srunner_add_suite(sr, suite_youngset());
 	srunner_add_suite(sr, suite_graph());
 	srunner_add_suite(sr, suite_roots());
 	srunner_add_suite(sr, suite_scan());

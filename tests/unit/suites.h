@@ -8,6 +8,7 @@
 Suite *suite_snapshot(void);
 Suite *suite_stackdepot(void);
 Suite *suite_blocktable(void);
+Suite *suite_youngset(void);
 Suite *suite_graph(void);
 Suite *suite_roots(void);
 Suite *suite_scan(void);

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A thread's young blocks (youngset.h): a set-associative cache of block
+ * records that evicts to a sink (the shared block table, in the shim).
+ */
+#include <string.h>
+
+#include "youngset.h"
+
+/* Over a window of this many inserts, more than one eviction in 64
+ * doubles the set: an evicted block that dies soon after costs its free a
+ * trip to the shared table. */
+#define YOUNG_WINDOW 4096u
+
+static int young_alloc(struct hc_youngset *ys, uint32_t nbuckets)
+{
+	size_t n = (size_t)nbuckets * HC_YOUNG_WAYS;
+
+	ys->keys = hc_mem_calloc(n, sizeof(*ys->keys));
+	ys->recs = hc_mem_calloc(n, sizeof(*ys->recs));
+	ys->next_victim = hc_mem_calloc(nbuckets, 1);
+	ys->bmask = nbuckets - 1;
+	ys->live = 0;
+	if (ys->keys && ys->recs && ys->next_victim)
+		return HC_OK;
+	hc_mem_free(ys->keys);
+	hc_mem_free(ys->recs);
+	hc_mem_free(ys->next_victim);
+	return HC_ERR_NOMEM;
+}
+
+struct hc_youngset *hc_youngset_new(uint32_t nbuckets, uint32_t max_buckets)
+{
+	struct hc_youngset *ys;
+
+	if (!nbuckets || (nbuckets & (nbuckets - 1)) || nbuckets > max_buckets ||
+	    max_buckets > (1u << 20))
+		return NULL;
+	ys = hc_mem_calloc(1, sizeof(*ys));
+	if (!ys)
+		return NULL;
+	ys->max_buckets = max_buckets;
+	if (young_alloc(ys, nbuckets) != HC_OK) {
+		hc_mem_free(ys);
+		return NULL;
+	}
+	return ys;
+}
+
+void hc_youngset_free(struct hc_youngset *ys)
+{
+	if (!ys)
+		return;
+	hc_mem_free(ys->keys);
+	hc_mem_free(ys->recs);
+	hc_mem_free(ys->next_victim);
+	hc_mem_free(ys);
+}
+
+/* Stores rec in a free way of its bucket, or returns false. */
+static bool young_store(struct hc_youngset *ys, const struct hc_slot *rec)
+{
+	uint32_t base = ((uint32_t)hc_slot_hash(rec->addr) & ys->bmask) * HC_YOUNG_WAYS;
+	unsigned m = hc_young_match(&ys->keys[base], 0);
+	uint32_t i;
+
+	if (!m)
+		return false;
+	i = base + (uint32_t)__builtin_ctz(m);
+	ys->keys[i] = rec->addr;
+	ys->recs[i] = *rec;
+	ys->live++;
+	return true;
+}
+
+/* Doubles the buckets, or leaves the set as it was when out of memory.
+ * A record that finds its new bucket full (a bucket's records split
+ * between two, so only by hash collisions) goes to sink. */
+static int young_grow(struct hc_youngset *ys, hc_youngset_sink_fn sink, void *arg)
+{
+	struct hc_youngset old = *ys;
+	uint32_t i, n = (old.bmask + 1) * HC_YOUNG_WAYS;
+	int ret = HC_OK;
+
+	if (young_alloc(ys, (old.bmask + 1) * 2) != HC_OK) {
+		*ys = old;
+		return HC_OK;
+	}
+	for (i = 0; i < n; i++) {
+		if (!old.keys[i])
+			continue;
+		if (!young_store(ys, &old.recs[i]) && sink(&old.recs[i], 1, arg) != HC_OK)
+			ret = HC_ERR_NOMEM;
+	}
+	hc_mem_free(old.keys);
+	hc_mem_free(old.recs);
+	hc_mem_free(old.next_victim);
+	return ret;
+}
+
+int hc_youngset_put(struct hc_youngset *ys, const struct hc_block_rec *rec,
+		    hc_youngset_sink_fn sink, void *arg)
+{
+	uint32_t b = (uint32_t)hc_slot_hash(rec->addr) & ys->bmask;
+	uint32_t base = b * HC_YOUNG_WAYS, i;
+	unsigned m = hc_young_match(&ys->keys[base], 0);
+	int ret = HC_OK;
+
+	if (HC_UNLIKELY(++ys->window_puts == YOUNG_WINDOW)) {
+		bool grow = ys->window_evictions > YOUNG_WINDOW / 64 &&
+			    ys->bmask + 1 < ys->max_buckets;
+
+		ys->window_puts = ys->window_evictions = 0;
+		if (grow) {
+			ret = young_grow(ys, sink, arg);
+			b = (uint32_t)hc_slot_hash(rec->addr) & ys->bmask;
+			base = b * HC_YOUNG_WAYS;
+			m = hc_young_match(&ys->keys[base], 0);
+		}
+	}
+	if (HC_LIKELY(m)) {
+		i = base + (uint32_t)__builtin_ctz(m);
+		ys->live++;
+	} else {
+		/* Round robin within the bucket: ways fill in order, so the
+		 * victim is about the oldest. */
+		i = base + (ys->next_victim[b]++ % HC_YOUNG_WAYS);
+		ys->window_evictions++;
+		if (sink(&ys->recs[i], 1, arg) != HC_OK)
+			ret = HC_ERR_NOMEM;
+	}
+	ys->keys[i] = rec->addr;
+	hc_slot_pack(&ys->recs[i], rec);
+	return ret;
+}
+
+bool hc_youngset_update_flags(struct hc_youngset *ys, uintptr_t addr, uint8_t set,
+			      uint8_t clear, struct hc_block_rec *out)
+{
+	uint32_t base = ((uint32_t)hc_slot_hash(addr) & ys->bmask) * HC_YOUNG_WAYS;
+	unsigned m = hc_young_match(&ys->keys[base], addr);
+	struct hc_block_rec rec;
+	struct hc_slot *s;
+
+	if (!m || !addr)
+		return false;
+	s = &ys->recs[base + (uint32_t)__builtin_ctz(m)];
+	hc_slot_unpack(&rec, s);
+	if (set || clear) {
+		rec.flags = (uint8_t)((rec.flags | set) & ~clear);
+		hc_slot_pack(s, &rec);
+	}
+	if (out)
+		*out = rec;
+	return true;
+}
+
+bool hc_youngset_recently_freed(const struct hc_youngset *ys, uintptr_t addr,
+				struct hc_block_rec *out)
+{
+	uint32_t base = ((uint32_t)hc_slot_hash(addr) & ys->bmask) * HC_YOUNG_WAYS, j;
+
+	for (j = 0; j < HC_YOUNG_WAYS && addr; j++) {
+		const struct hc_slot *s = &ys->recs[base + j];
+
+		if (s->addr == addr && ys->keys[base + j] != addr) {
+			if (out)
+				hc_slot_unpack(out, s);
+			return true;
+		}
+	}
+	return false;
+}
+
+int hc_youngset_drain(struct hc_youngset *ys, hc_youngset_sink_fn sink, void *arg)
+{
+	/* Small: this runs on the program's stack, inside its malloc. */
+	struct hc_slot batch[32];
+	uint32_t i, n = (ys->bmask + 1) * HC_YOUNG_WAYS;
+	size_t k = 0;
+	int ret = HC_OK;
+
+	for (i = 0; i < n && ys->live; i++) {
+		if (!ys->keys[i])
+			continue;
+		batch[k++] = ys->recs[i];
+		ys->keys[i] = 0;
+		ys->live--;
+		if (k == HC_ARRAY_SIZE(batch) || !ys->live) {
+			if (sink(batch, k, arg) != HC_OK)
+				ret = HC_ERR_NOMEM;
+			k = 0;
+		}
+	}
+	return ret;
+}
+
+uint64_t hc_youngset_count(const struct hc_youngset *ys)
+{
+	return ys->live;
+}
+
+uint64_t hc_youngset_bytes(const struct hc_youngset *ys)
+{
+	uint64_t nb = (uint64_t)ys->bmask + 1;
+
+	return sizeof(*ys) + nb * (1 + HC_YOUNG_WAYS * (sizeof(uint64_t) + sizeof(struct hc_slot)));
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A thread's young blocks: the records of the blocks it allocated most
+ * recently, kept by that thread alone, without a lock. Most blocks die
+ * young (a malloc/free pair a few hundred allocations apart), so most frees
+ * find their record here and the shared block table, with its shard locks
+ * and cache lines shared between cores, never sees them. Blocks that
+ * live longer are pushed out to the shared table by younger ones.
+ *
+ * The set is not thread-safe: its owner uses it, and another thread only
+ * while the owner is known not to (the shim's quiescence, shim_young.c).
+ */
+#ifndef HC_SRC_YOUNGSET_H
+#define HC_SRC_YOUNGSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blocktable.h"
+#include "slotmap.h"
+
+/*
+ * A set-associative cache of records: a block's address picks a bucket of
+ * HC_YOUNG_WAYS ways, whose keys (the addresses) share one cache line and
+ * are compared without a branch. Inserting into a full bucket evicts one
+ * of its records (round robin: roughly the oldest) to the sink, so the
+ * blocks that stay are the ones that die young, and a removal is one store:
+ * no probe chains, no tombstones, no cluster to shift back (whose
+ * unpredictable branches cost more than the whole malloc in an open-
+ * addressing version: 44 ns a pair against 12). The set doubles its buckets
+ * (up to max_buckets) while it evicts more than one insert in 64.
+ */
+#define HC_YOUNG_WAYS 8u	/* hc_young_match() compares 8 */
+
+struct hc_youngset {
+	uint64_t *keys;		/* nbuckets * HC_YOUNG_WAYS addresses, 0: free */
+	struct hc_slot *recs;	/* the record of each key */
+	uint8_t *next_victim;	/* per bucket: the way evicted next */
+	uint32_t bmask;		/* nbuckets - 1 */
+	uint32_t max_buckets;
+	uint32_t live;
+	uint32_t window_puts, window_evictions;	/* for growing */
+};
+
+/* Takes up to n packed records that leave the set; returns HC_OK or an
+ * error (the records are then lost: the caller marks its data degraded). */
+typedef int (*hc_youngset_sink_fn)(const struct hc_slot *slots, size_t n, void *arg);
+
+/* nbuckets and max_buckets: powers of two, nbuckets <= max_buckets <=
+ * 2^20. Returns NULL when out of memory. */
+struct hc_youngset *hc_youngset_new(uint32_t nbuckets, uint32_t max_buckets);
+void hc_youngset_free(struct hc_youngset *ys);
+
+/*
+ * Adds rec (rec->addr != 0), evicting a record of its bucket to sink when
+ * the bucket is full. Returns HC_OK, or the sink's error (rec is stored
+ * all the same; the evicted record is lost).
+ */
+int hc_youngset_put(struct hc_youngset *ys, const struct hc_block_rec *rec,
+		    hc_youngset_sink_fn sink, void *arg);
+
+/* The ways of bucket keys[0..HC_YOUNG_WAYS) that hold v, as a bit mask. */
+static inline unsigned hc_young_match(const uint64_t *keys, uint64_t v)
+{
+	/* Spelled out: -O2 keeps a loop, and its branch, otherwise. */
+	return (unsigned)(keys[0] == v) | (unsigned)(keys[1] == v) << 1 |
+	       (unsigned)(keys[2] == v) << 2 | (unsigned)(keys[3] == v) << 3 |
+	       (unsigned)(keys[4] == v) << 4 | (unsigned)(keys[5] == v) << 5 |
+	       (unsigned)(keys[6] == v) << 6 | (unsigned)(keys[7] == v) << 7;
+}
+
+/* Removes addr's record, copying it to *out (may be NULL). Returns true if
+ * the set had it. */
+static inline bool hc_youngset_take(struct hc_youngset *ys, uintptr_t addr,
+				    struct hc_block_rec *out)
+{
+	uint32_t base = ((uint32_t)hc_slot_hash(addr) & ys->bmask) * HC_YOUNG_WAYS;
+	unsigned m = hc_young_match(&ys->keys[base], addr);
+	uint32_t i;
+
+	if (!m || !addr)
+		return false;
+	i = base + (uint32_t)__builtin_ctz(m);
+	/* The record stays where it is until its way is reused: that is
+	 * what hc_youngset_recently_freed() finds. */
+	ys->keys[i] = 0;
+	if (out)
+		hc_slot_unpack(out, &ys->recs[i]);
+	ys->live--;
+	return true;
+}
+
+/* As hc_blocktable_update_flags, for the set's records. */
+bool hc_youngset_update_flags(struct hc_youngset *ys, uintptr_t addr, uint8_t set,
+			      uint8_t clear, struct hc_block_rec *out);
+
+/* As hc_blocktable_recently_freed, for the blocks freed from the set
+ * whose ways have not been reused since. */
+bool hc_youngset_recently_freed(const struct hc_youngset *ys, uintptr_t addr,
+				struct hc_block_rec *out);
+
+/* Moves every record to sink, leaving the set empty (records the sink
+ * refused are dropped). Returns HC_OK or the sink's first error. */
+int hc_youngset_drain(struct hc_youngset *ys, hc_youngset_sink_fn sink, void *arg);
+
+uint64_t hc_youngset_count(const struct hc_youngset *ys);
+uint64_t hc_youngset_bytes(const struct hc_youngset *ys);
+
+#endif
