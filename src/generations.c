@@ -694,6 +694,7 @@ int hc_gc_collect(struct hc_gc *gc, int gen, const struct hc_gc_env *env,
 	struct hc_gc_garbage *garbage = NULL;
 	uint32_t n = 0, i, x, target;
 	size_t ncand = 0, ngarbage = 0, moved_old = 0;
+	bool scanned_cand = false;
 	int g, ret = HC_OK;
 	bool entered = false;
 
@@ -772,14 +773,21 @@ int hc_gc_collect(struct hc_gc *gc, int gen, const struct hc_gc_env *env,
 		stack[0] = i;
 		gc_propagate(estart, w.edges, mark, stack, 1);
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ncand += !mark[i];
+		scanned_cand |= !mark[i] && !gc->entries[young[i]].traverse;
+	}
 
 	/* Confirmation (DESIGN.md's back-pointer trap): a scan reports a
 	 * child's non-owning pointer to its parent as an edge, so a live
 	 * parent/child pair can look self-sufficient. What the environment
-	 * keeps is reachable, and so is all it reaches. */
-	if (ncand > 0 && env && env->confirm) {
+	 * keeps is reachable, and so is all it reaches. Only a candidate
+	 * without a traverse can have been wrongly explained (a reachable
+	 * object's edges were followed above): when every candidate has one,
+	 * the program's traverse functions and counts are trusted, as
+	 * CPython trusts tp_traverse, and the collection costs what its
+	 * generations hold instead of a look at the whole heap. */
+	if (ncand > 0 && scanned_cand && env && env->confirm) {
 		size_t k = 0, sp = 0;
 
 		cand = hc_mem_alloc(ncand * sizeof(*cand));

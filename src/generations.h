@@ -146,7 +146,9 @@ int hc_gc_due(const struct hc_gc *gc);
  * their objects, references from older generations and from outside
  * counting as external; survivors move to gen + 1 (the oldest stays),
  * counts are updated as CPython does. Garbage is confirmed with env's
- * confirm, split into strongly connected components, and reported in res
+ * confirm when a candidate has no traverse (with traverse functions on
+ * all of them, their verdict is trusted as CPython trusts tp_traverse),
+ * split into strongly connected components, and reported in res
  * (release with hc_gc_result_fini); garbage stays tracked (the program
  * still owns it) and moves to the oldest generation so that it is not
  * reported again at every collection. With reclaim on, clear is called

@@ -820,6 +820,47 @@ START_TEST(test_gc_confirm_is_called_only_with_candidates)
 }
 END_TEST
 
+/* Candidates that all have a traverse are trusted, as CPython trusts
+ * tp_traverse: no confirmation, so a young collection costs what the
+ * young generation holds. One scanned candidate brings it back. */
+START_TEST(test_gc_confirm_only_for_scanned_candidates)
+{
+	struct hc_gc *gc = gc_new_checked();
+	struct node *a = node_new(1), *b = node_new(1);
+	struct blob *c = calloc(1, sizeof(*c));
+	struct test_env te = { .gc = gc };
+	struct hc_gc_env env = { .scan = blob_scan, .confirm = roots_confirm, .arg = &te };
+	struct hc_gc_result res;
+
+	ck_assert_ptr_nonnull(c);
+	a->ref[0] = b;
+	b->ref[0] = a;
+	track(gc, a, NULL);
+	track(gc, b, NULL);
+	/* A root pointer the counts do not show is not looked for. */
+	te.roots[te.nroots++] = a;
+	ck_assert_uint_eq(collect(gc, 2, &env, &res), 2);
+	ck_assert_uint_eq(te.confirm_calls, 0);
+	hc_gc_result_fini(&res);
+	/* b now owns c, scanned, which points back at b: c is a candidate
+	 * without a traverse, so the whole set is confirmed, and the root
+	 * keeps a and all it reaches. */
+	b->ref[1] = (struct node *)(void *)c;	/* visited as an object */
+	c->refcount = 1;
+	c->words[0] = b;
+	b->refcount++;
+	ck_assert_int_eq(hc_gc_track(gc, c, &c->refcount, 4, NULL, NULL, "Blob"), HC_OK);
+	ck_assert_uint_eq(collect(gc, 2, &env, &res), 0);
+	ck_assert_uint_eq(te.confirm_calls, 1);
+	ck_assert_uint_eq(te.confirm_n, 3);
+	hc_gc_result_fini(&res);
+	hc_gc_free(gc);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
 /* ---- reclamation -------------------------------------------------------- */
 
 START_TEST(test_gc_reclaim_clears_each_member_of_a_three_cycle)
@@ -1050,21 +1091,20 @@ START_TEST(test_gc_collect_out_of_memory_changes_nothing)
 		track(gc, n[i], node_clear_count_only);
 	}
 	/* Rings of 4; ring k also owns a member of ring k + 2: two groups,
-	 * even rings and odd rings, each closed. A global holds n[0] without
-	 * a count (the confirmation's case): the even group stays. */
+	 * even rings and odd rings, each closed. A global holds n[0] (a
+	 * counted reference): the even group stays. */
 	for (i = 0; i < 40; i++) {
 		n[i]->ref[0] = n[(i / 4) * 4 + (i + 1) % 4];
 		n[i]->ref[1] = n[(i + 8) % 40];
 		n[(i + 8) % 40]->refcount++;
 	}
-	te.roots[te.nroots++] = n[0];
+	n[0]->refcount++;
 	hc_gc_set_reclaim(gc, true);
-	te.roots[1] = n[4];	/* the first collection keeps everything */
-	te.nroots = 2;
+	n[4]->refcount++;	/* the first collection keeps everything */
 	collect(gc, 0, &env, &res);	/* to generation 1 */
 	ck_assert_uint_eq(res.unreachable, 0);
 	hc_gc_result_fini(&res);
-	te.nroots = 1;
+	n[4]->refcount--;
 	hc_gc_get_count(gc, c0);
 	for (budget = 0;; budget++) {
 		alloc_budget = budget;
@@ -1084,6 +1124,8 @@ START_TEST(test_gc_collect_out_of_memory_changes_nothing)
 	ck_assert_uint_eq(res.collected, 40);
 	ck_assert_uint_eq(res.unreachable, 20);
 	ck_assert_uint_eq(res.cleared, 20);
+	/* Every object has a traverse: nothing to confirm. */
+	ck_assert_uint_eq(te.confirm_calls, 0);
 	hc_gc_result_fini(&res);
 	hc_gc_get_count(gc, c1);
 	ck_assert_int_eq(c1[1], 0);
@@ -1239,6 +1281,7 @@ Suite *suite_generations(void)
 	tcase_add_test(tc, test_gc_foreach_visits_every_tracked_object_and_stops);
 	tcase_add_test(tc, test_gc_parent_child_back_pointer_kept_by_confirm);
 	tcase_add_test(tc, test_gc_confirm_is_called_only_with_candidates);
+	tcase_add_test(tc, test_gc_confirm_only_for_scanned_candidates);
 	tcase_add_test(tc, test_gc_reclaim_clears_each_member_of_a_three_cycle);
 	tcase_add_test(tc, test_gc_reclaim_skips_a_cycle_with_a_member_without_clear);
 	tcase_add_test(tc, test_gc_reclaim_tolerates_untrack_from_inside_clear);
