@@ -12,7 +12,10 @@
 # scale benchmark), BENCH_VG_DIV (memcheck's input divisor, default 10),
 # BENCH_WORKLOADS / BENCH_VARIANTS (space-separated subsets),
 # BENCH_SCALE_N (block counts of the scale benchmark, default
-# "1000000 10000000"), PYTHON (runs the table printer, default python3).
+# "1000000 10000000"), PYTHON (runs the table printer, default python3),
+# BENCH_GEN0=0 (skip the generation-0 benchmark), BENCH_GEN0_SIZES /
+# BENCH_GEN0_REPEAT (its configurations and repetitions), BENCH_ONLY=gen0
+# (run the generation-0 benchmark alone).
 set -u
 
 B=$(cd "${1:-.}" && pwd) || exit 1
@@ -31,6 +34,15 @@ else
 	REPEAT=${BENCH_REPEAT:-5}
 	SCALE_N=${BENCH_SCALE_N:-1000000 10000000}
 	SCALE_REPEAT=${BENCH_SCALE_REPEAT:-3}
+fi
+# Generation-0 benchmark configurations, OLD:YOUNG[:PLAIN]: young swept
+# at 1M old, old swept at 10k young, then 1M untracked blocks added.
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	GEN0_SIZES=${BENCH_GEN0_SIZES:-100000:1000 100000:10000}
+	GEN0_REPEAT=${BENCH_GEN0_REPEAT:-3}
+else
+	GEN0_SIZES=${BENCH_GEN0_SIZES:-1000000:1000 1000000:10000 1000000:100000 100000:10000 2000000:10000 1000000:10000:1000000}
+	GEN0_REPEAT=${BENCH_GEN0_REPEAT:-7}
 fi
 VG_DIV=${BENCH_VG_DIV:-10}
 WORKLOADS=${BENCH_WORKLOADS:-micro-1t micro-2t python sqlite gcc perl}
@@ -75,6 +87,51 @@ build() { # OUTPUT SOURCE [EXTRA...]
 	$CC $DEB_CPPFLAGS $DEB_CFLAGS $DEB_LDFLAGS "$@" -o "$o" "$s" ||
 		die "cannot build $o"
 }
+
+# --- generation-0 collections in a big heap ----------------------------------
+# bench/gen0.c under a bare LD_PRELOAD (no exit snapshot: not what is
+# measured): one process per configuration, so each starts from a fresh
+# heap. It times its own collections and exits non-zero when one did not
+# find what it built.
+gen0_bench() {
+	build "$OUT/gen0" "$SRC/gen0.c" -I"$SRC/../include"
+	note "generation-0 benchmark: $GEN0_SIZES (OLD:YOUNG[:PLAIN]), $GEN0_REPEAT repetition(s)"
+	gcsv=$RES/gen0.csv
+	: >"$gcsv"
+	ghead=0
+	for cfg in $GEN0_SIZES; do
+		# shellcheck disable=SC2046
+		set -- $(echo "$cfg" | tr ':' ' ')
+		if ! env LD_PRELOAD="$SHIM" HEAPCYCLE_OPTIONS="snapshot_at_exit=0:quiet=1" \
+			"$OUT/gen0" -H -r "$GEN0_REPEAT" -p "${3:-0}" "$1" "$2" \
+			>"$TMP/gen0.out" 2>"$TMP/gen0.err"; then
+			cp "$TMP/gen0.err" "$RES/fail.gen0.$cfg.log"
+			note "gen0 $cfg failed; its stderr is in $RES/fail.gen0.$cfg.log"
+			continue
+		fi
+		sed 's/^/  /' "$TMP/gen0.err" >&2
+		# Every run prints the header: keep the first.
+		if [ "$ghead" = 1 ]; then tail -n +2 "$TMP/gen0.out"; else cat "$TMP/gen0.out"; fi >>"$gcsv"
+		ghead=1
+	done
+	awk -F, -v rep="$GEN0_REPEAT" -v cores="$(nproc 2>/dev/null || echo '?')" '
+	NR == 1 { next }
+	!title++ {
+		printf "heapcycle_collect(0) vs heapcycle_collect(2): median of %d, ms (%s cores)\n\n", rep, cores
+		print "| old tracked | young | plain | garbage | gen0 ms | full ms | gen0/full | gen0 ns/young | found gen0/full |"
+		print "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	}
+	{ printf "| %d | %d | %d | %d | %.3f | %.3f | %.4f | %.1f | %d/%d |\n", $1, $2, $3, $4, $6, $7, $8, $9, $10, $11 }
+	' "$gcsv" | tee "$RES/gen0.txt"
+	if [ -w "$SRC/results" ] || mkdir -p "$SRC/results" 2>/dev/null; then
+		cp "$gcsv" "$RES/gen0.txt" "$SRC/results/" 2>/dev/null
+	fi
+}
+if [ "${BENCH_ONLY:-}" = gen0 ]; then
+	gen0_bench
+	exit 0
+fi
+
 build "$OUT/runner" "$SRC/runner.c"
 build "$OUT/microbench" "$SRC/microbench.c" -pthread
 build "$OUT/scale" "$SRC/scale.c"
@@ -252,6 +309,8 @@ done
 # --- symbolization of many distinct stacks -----------------------------------
 # `heapcycle report` on 131,072 distinct stacks (seconds, not minutes).
 sh "$SRC/symbolize.sh" "$B" 17 | tee "$RES/symbolize.txt" >&2
+
+[ "${BENCH_GEN0:-1}" = 0 ] || gen0_bench
 
 # --- tables -----------------------------------------------------------------
 "$PY" "$SRC/table.py" --raw "$RAW" --scale-raw "$SRAW" --csv "$RES/latest.csv" \
