@@ -93,13 +93,19 @@ extern pthread_mutex_t shim_mmap_lock;
 bool shim_ensure_init(void);
 /* Records a new block (p may be NULL: then nothing). Never fails: on OOM
  * the shim is marked degraded. */
-void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uintptr_t caller,
-		       uintptr_t caller_sp);
+void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uint8_t flags,
+		       uintptr_t caller, uintptr_t caller_sp);
+/* A block flag of the shim's own, never written to a snapshot: the block
+ * must go back through dallocx, because its requested size does not tell
+ * jemalloc its size class (allocated with an alignment, or resized in
+ * place: a large block shrunk below 4 KiB is still a large one). */
+#define SHIM_BLOCK_UNSIZED 0x80u
 /* Forgets p; returns false (and reports) when heapcycle never returned p,
  * in which case the caller must not hand p to jemalloc. *size gets the
- * block's requested size when the table knew it, else 0. */
+ * block's requested size when the table knew it, else 0; *sized whether
+ * it may be freed by that size (recorded, allocated without alignment). */
 bool shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint64_t *size,
-		      uintptr_t caller, uintptr_t caller_sp);
+		      bool *sized, uintptr_t caller, uintptr_t caller_sp);
 /* Sets and clears flag bits of p's record wherever it is kept (this
  * thread's young blocks, the shared table, another thread's young blocks),
  * copying it to *rec (may be NULL). Returns true if p is a recorded block.

@@ -327,6 +327,43 @@ static void shim_set_output(const char *pattern)
 	strcpy(shim_g.output + n, pattern);
 }
 
+/*
+ * jemalloc's own malloc and sized operator delete: their fast paths beat
+ * mallocx and dallocx (no flags to decode; the size class from the size,
+ * not from a radix-tree lookup). Resolved in the constructor, in
+ * jemalloc's own object, never ours; until then, and for anything with
+ * flags (alignment, zeroing, the re-entry arena), mallocx and dallocx.
+ */
+static void *(*shim_je_malloc)(size_t);
+static void (*shim_je_sized_free)(void *, size_t);
+
+static bool in_helper_text(uintptr_t a)
+{
+	unsigned i;
+
+	for (i = 0; i < shim_g.nhelper_text; i++)
+		if (a >= shim_g.helper_text[i].lo && a < shim_g.helper_text[i].hi)
+			return true;
+	return false;
+}
+
+static void shim_find_jemalloc_fast_paths(void)
+{
+	void *je = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_NOLOAD);
+	void *m, *f;
+
+	if (!je)
+		return;
+	m = dlsym(je, "malloc");
+	f = dlsym(je, "_ZdlPvm");
+	/* Only if both are jemalloc's: one of ours would recurse. */
+	if (m && f && in_helper_text((uintptr_t)m) && in_helper_text((uintptr_t)f)) {
+		shim_je_malloc = (void *(*)(size_t))m;
+		shim_je_sized_free = (void (*)(void *, size_t))f;
+	}
+	dlclose(je);
+}
+
 __attribute__((constructor(101))) static void shim_constructor(void)
 {
 	struct shim_thread *t = shim_enter();
@@ -351,6 +388,7 @@ __attribute__((constructor(101))) static void shim_constructor(void)
 	shim_set_output(shim_g.opts.output);
 	dl_iterate_phdr(find_self_cb, NULL);
 	dl_iterate_phdr(find_helpers_cb, NULL);
+	shim_find_jemalloc_fast_paths();
 	get_tls = (size_t (*)(size_t *, size_t *))dlsym(RTLD_NEXT, "_dl_get_tls_static_info");
 	if (get_tls) {
 		size_t size = 0, align = 0;
@@ -379,8 +417,8 @@ out:
  * batch: enough for "oldest first" in reports. */
 #define SHIM_SEQ_BATCH 256
 
-void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uintptr_t caller,
-		       uintptr_t caller_sp)
+void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uint8_t flags,
+		       uintptr_t caller, uintptr_t caller_sp)
 {
 	struct shim_thread *t = &shim_tls;
 	struct hc_block_rec rec;
@@ -409,8 +447,8 @@ void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uintptr_t 
 		rec.stack = shim_stack_capture(caller, caller_sp);
 	rec.tid = t->tid ? t->tid : shim_gettid();
 	rec.kind = (uint8_t)kind;
-	rec.flags = caller >= shim_g.loader_start && caller < shim_g.loader_end ?
-		HC_BLOCK_LOADER : 0;
+	rec.flags = flags | (caller >= shim_g.loader_start && caller < shim_g.loader_end ?
+			     HC_BLOCK_LOADER : 0);
 	rec.reserved = 0;
 	t->in_table++;
 	if (!shim_young_put(t, &rec) && hc_blocktable_insert(shim_g.table, &rec) != HC_OK) {
@@ -570,13 +608,14 @@ static void shim_bad_free(void *p, enum hc_bad_free_kind kind, enum hc_free_op o
 }
 
 bool shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint64_t *size,
-		      uintptr_t caller, uintptr_t caller_sp)
+		      bool *sized, uintptr_t caller, uintptr_t caller_sp)
 {
 	struct shim_thread *t = &shim_tls;
 	struct hc_block_rec rec;
 	bool found, was_freed;
 
 	*size = 0;
+	*sized = false;
 	switch (atomic_load_explicit(&shim_g.state, memory_order_acquire)) {
 	case SHIM_READY:
 		break;
@@ -596,6 +635,7 @@ bool shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint
 	found = shim_blocks_take(t, (uintptr_t)p, &rec, &was_freed);
 	if (found) {
 		*size = rec.size;
+		*sized = !(rec.flags & SHIM_BLOCK_UNSIZED);
 		if (rec.flags & HC_BLOCK_TRACKED)
 			shim_gc_forget(p);
 		/* The block is the program's and goes back all the same. */
@@ -648,12 +688,16 @@ void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
 	if (zero)
 		flags |= MALLOCX_ZERO;
 	flags |= shim_reentry_flags(t);
-	/* mallocx(0) is undefined; malloc(0) must return a unique pointer. */
-	p = size > PTRDIFF_MAX ? NULL : mallocx(size ? size : 1, flags);
+	if (size > PTRDIFF_MAX)
+		p = NULL;
+	else if (HC_LIKELY(!flags && shim_je_malloc))
+		p = shim_je_malloc(size);
+	else	/* mallocx(0) is undefined; malloc(0) must return a unique pointer. */
+		p = mallocx(size ? size : 1, flags);
 	if (!p)
 		errno = ENOMEM;
 	else
-		shim_record_alloc(p, size, kind, caller, caller_sp);
+		shim_record_alloc(p, size, kind, align ? SHIM_BLOCK_UNSIZED : 0, caller, caller_sp);
 	shim_leave(t);
 	return p;
 }
@@ -663,18 +707,22 @@ void shim_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uintptr_t c
 {
 	struct shim_thread *t;
 	uint64_t size;
+	bool sized;
 
 	if (!p)
 		return;
 	t = shim_enter();
 	/* Record first: once the block is back in jemalloc, another thread
 	 * may receive the same address and our record would describe it. */
-	if (shim_record_free(p, kind, op, &size, caller, caller_sp)) {
+	if (shim_record_free(p, kind, op, &size, &sized, caller, caller_sp)) {
 		/* The next owner of this memory gets no stale pointers that a
 		 * scan would take for references. */
 		if (size && shim_g.opts.scrub_freed)
 			memset(p, 0, size);
-		dallocx(p, t->depth > 1 ? MALLOCX_TCACHE_NONE : 0);
+		if (HC_LIKELY(sized && t->depth == 1 && shim_je_sized_free))
+			shim_je_sized_free(p, size ? size : 1);
+		else
+			dallocx(p, t->depth > 1 ? MALLOCX_TCACHE_NONE : 0);
 	}
 	shim_leave(t);
 }
@@ -801,6 +849,7 @@ HC_EXPORT void *realloc(void *p, size_t size)
 		return NULL;
 	}
 	shim_record_alloc(q, size, tracked ? (enum hc_alloc_kind)old.kind : HC_ALLOC_MALLOC,
+			  SHIM_BLOCK_UNSIZED,
 			  SHIM_CALL_SITE);
 	shim_leave(t);
 	return q;

@@ -246,7 +246,7 @@ static int copy_block_cb(const struct hc_block_rec *rec, void *argv)
 	b->stack = rec->stack;
 	b->tid = rec->tid;
 	b->kind = rec->kind;
-	b->flags = rec->flags;
+	b->flags = rec->flags & ~SHIM_BLOCK_UNSIZED;
 	return 0;
 }
 

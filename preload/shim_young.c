@@ -25,10 +25,10 @@
 
 /* Not static: shim_young_active() in shim.h reads it inline. */
 
-/* Buckets of 8 records (40 bytes each): a new thread's set holds 128
- * blocks in 5 KiB, and grows to at most 2048 in 80 KiB. */
-#define SHIM_YOUNG_BUCKETS0 16u
-#define SHIM_YOUNG_BUCKETS_MAX 256u
+/* Buckets of 4 records of 32 bytes: a new thread's set holds 128 blocks
+ * in 4 KiB, and grows to at most 2048 in 64 KiB. */
+#define SHIM_YOUNG_BUCKETS0 32u
+#define SHIM_YOUNG_BUCKETS_MAX 512u
 /* A set whose blocks other threads keep freeing while young costs them a
  * quiescence each time: after this many, its owner sends its blocks to
  * the shared table for SHIM_YOUNG_BYPASS allocations. */
@@ -139,7 +139,7 @@ bool shim_young_put(struct shim_thread *t, const struct hc_block_rec *rec)
 		return false;
 	r = hc_youngset_put(y->set, rec, young_sink, NULL);
 	young_leave(y);
-	if (r == HC_ERR_NOMEM)
+	if (r == HC_ERR_ARG)
 		return false;
 	if (r != HC_OK)
 		atomic_store(&shim_g.degraded, 1);

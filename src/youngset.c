@@ -11,22 +11,30 @@
  * doubles the set: an evicted block that dies soon after costs its free a
  * trip to the shared table. */
 #define YOUNG_WINDOW 4096u
+#define YOUNG_ALIGN 128u
+
+static bool young_way_free(uintptr_t a)
+{
+	return a == 0 || (a & HC_YOUNG_FREED);
+}
 
 static int young_alloc(struct hc_youngset *ys, uint32_t nbuckets)
 {
 	size_t n = (size_t)nbuckets * HC_YOUNG_WAYS;
 
-	ys->keys = hc_mem_calloc(n, sizeof(*ys->keys));
-	ys->recs = hc_mem_calloc(n, sizeof(*ys->recs));
+	/* A bucket is two whole cache lines. */
+	ys->raw = hc_mem_calloc(n * sizeof(struct hc_slot) + YOUNG_ALIGN, 1);
 	ys->next_victim = hc_mem_calloc(nbuckets, 1);
+	if (!ys->raw || !ys->next_victim) {
+		hc_mem_free(ys->raw);
+		hc_mem_free(ys->next_victim);
+		return HC_ERR_NOMEM;
+	}
+	ys->slots = (struct hc_slot *)(((uintptr_t)ys->raw + YOUNG_ALIGN - 1) &
+				       ~(uintptr_t)(YOUNG_ALIGN - 1));
 	ys->bmask = nbuckets - 1;
 	ys->live = 0;
-	if (ys->keys && ys->recs && ys->next_victim)
-		return HC_OK;
-	hc_mem_free(ys->keys);
-	hc_mem_free(ys->recs);
-	hc_mem_free(ys->next_victim);
-	return HC_ERR_NOMEM;
+	return HC_OK;
 }
 
 struct hc_youngset *hc_youngset_new(uint32_t nbuckets, uint32_t max_buckets)
@@ -51,8 +59,7 @@ void hc_youngset_free(struct hc_youngset *ys)
 {
 	if (!ys)
 		return;
-	hc_mem_free(ys->keys);
-	hc_mem_free(ys->recs);
+	hc_mem_free(ys->raw);
 	hc_mem_free(ys->next_victim);
 	hc_mem_free(ys);
 }
@@ -60,17 +67,17 @@ void hc_youngset_free(struct hc_youngset *ys)
 /* Stores rec in a free way of its bucket, or returns false. */
 static bool young_store(struct hc_youngset *ys, const struct hc_slot *rec)
 {
-	uint32_t base = ((uint32_t)hc_slot_hash(rec->addr) & ys->bmask) * HC_YOUNG_WAYS;
-	unsigned m = hc_young_match(&ys->keys[base], 0);
-	uint32_t i;
+	struct hc_slot *b = hc_young_bucket(ys, rec->addr);
+	unsigned j;
 
-	if (!m)
-		return false;
-	i = base + (uint32_t)__builtin_ctz(m);
-	ys->keys[i] = rec->addr;
-	ys->recs[i] = *rec;
-	ys->live++;
-	return true;
+	for (j = 0; j < HC_YOUNG_WAYS; j++) {
+		if (young_way_free(b[j].addr)) {
+			b[j] = *rec;
+			ys->live++;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Doubles the buckets, or leaves the set as it was when out of memory.
@@ -87,13 +94,12 @@ static int young_grow(struct hc_youngset *ys, hc_youngset_sink_fn sink, void *ar
 		return HC_OK;
 	}
 	for (i = 0; i < n; i++) {
-		if (!old.keys[i])
+		if (young_way_free(old.slots[i].addr))
 			continue;
-		if (!young_store(ys, &old.recs[i]) && sink(&old.recs[i], 1, arg) != HC_OK)
+		if (!young_store(ys, &old.slots[i]) && sink(&old.slots[i], 1, arg) != HC_OK)
 			ret = HC_ERR_NOMEM;
 	}
-	hc_mem_free(old.keys);
-	hc_mem_free(old.recs);
+	hc_mem_free(old.raw);
 	hc_mem_free(old.next_victim);
 	return ret;
 }
@@ -101,54 +107,53 @@ static int young_grow(struct hc_youngset *ys, hc_youngset_sink_fn sink, void *ar
 int hc_youngset_put(struct hc_youngset *ys, const struct hc_block_rec *rec,
 		    hc_youngset_sink_fn sink, void *arg)
 {
-	uint32_t b = (uint32_t)hc_slot_hash(rec->addr) & ys->bmask;
-	uint32_t base = b * HC_YOUNG_WAYS, i;
-	unsigned m = hc_young_match(&ys->keys[base], 0);
+	struct hc_slot *b;
+	unsigned j, bucket;
 	int ret = HC_OK;
 
+	if (HC_UNLIKELY(!rec->addr || (rec->addr & HC_YOUNG_FREED)))
+		return HC_ERR_ARG;
 	if (HC_UNLIKELY(++ys->window_puts == YOUNG_WINDOW)) {
 		bool grow = ys->window_evictions > YOUNG_WINDOW / 64 &&
 			    ys->bmask + 1 < ys->max_buckets;
 
 		ys->window_puts = ys->window_evictions = 0;
-		if (grow) {
+		if (grow)
 			ret = young_grow(ys, sink, arg);
-			b = (uint32_t)hc_slot_hash(rec->addr) & ys->bmask;
-			base = b * HC_YOUNG_WAYS;
-			m = hc_young_match(&ys->keys[base], 0);
-		}
 	}
-	if (HC_LIKELY(m)) {
-		i = base + (uint32_t)__builtin_ctz(m);
+	bucket = (uint32_t)hc_slot_hash(rec->addr) & ys->bmask;
+	b = &ys->slots[bucket * HC_YOUNG_WAYS];
+	for (j = 0; j < HC_YOUNG_WAYS; j++)
+		if (young_way_free(b[j].addr))
+			break;
+	if (HC_LIKELY(j < HC_YOUNG_WAYS)) {
 		ys->live++;
 	} else {
 		/* Round robin within the bucket: ways fill in order, so the
 		 * victim is about the oldest. */
-		i = base + (ys->next_victim[b]++ % HC_YOUNG_WAYS);
+		j = ys->next_victim[bucket]++ % HC_YOUNG_WAYS;
 		ys->window_evictions++;
-		if (sink(&ys->recs[i], 1, arg) != HC_OK)
+		if (sink(&b[j], 1, arg) != HC_OK)
 			ret = HC_ERR_NOMEM;
 	}
-	ys->keys[i] = rec->addr;
-	hc_slot_pack(&ys->recs[i], rec);
+	hc_slot_pack(&b[j], rec);
 	return ret;
 }
 
 bool hc_youngset_update_flags(struct hc_youngset *ys, uintptr_t addr, uint8_t set,
 			      uint8_t clear, struct hc_block_rec *out)
 {
-	uint32_t base = ((uint32_t)hc_slot_hash(addr) & ys->bmask) * HC_YOUNG_WAYS;
-	unsigned m = hc_young_match(&ys->keys[base], addr);
+	struct hc_slot *b = hc_young_bucket(ys, addr);
+	unsigned m = hc_young_match(b, addr);
 	struct hc_block_rec rec;
-	struct hc_slot *s;
 
-	if (!m || !addr)
+	if (!m || (addr & HC_YOUNG_FREED))
 		return false;
-	s = &ys->recs[base + (uint32_t)__builtin_ctz(m)];
-	hc_slot_unpack(&rec, s);
+	b += __builtin_ctz(m);
+	hc_slot_unpack(&rec, b);
 	if (set || clear) {
 		rec.flags = (uint8_t)((rec.flags | set) & ~clear);
-		hc_slot_pack(s, &rec);
+		hc_slot_pack(b, &rec);
 	}
 	if (out)
 		*out = rec;
@@ -158,18 +163,16 @@ bool hc_youngset_update_flags(struct hc_youngset *ys, uintptr_t addr, uint8_t se
 bool hc_youngset_recently_freed(const struct hc_youngset *ys, uintptr_t addr,
 				struct hc_block_rec *out)
 {
-	uint32_t base = ((uint32_t)hc_slot_hash(addr) & ys->bmask) * HC_YOUNG_WAYS, j;
+	const struct hc_slot *b = hc_young_bucket(ys, addr);
+	unsigned m = hc_young_match(b, addr | HC_YOUNG_FREED);
 
-	for (j = 0; j < HC_YOUNG_WAYS && addr; j++) {
-		const struct hc_slot *s = &ys->recs[base + j];
-
-		if (s->addr == addr && ys->keys[base + j] != addr) {
-			if (out)
-				hc_slot_unpack(out, s);
-			return true;
-		}
+	if (!m || !addr || (addr & HC_YOUNG_FREED))
+		return false;
+	if (out) {
+		hc_slot_unpack(out, &b[__builtin_ctz(m)]);
+		out->addr = addr;
 	}
-	return false;
+	return true;
 }
 
 int hc_youngset_drain(struct hc_youngset *ys, hc_youngset_sink_fn sink, void *arg)
@@ -181,10 +184,10 @@ int hc_youngset_drain(struct hc_youngset *ys, hc_youngset_sink_fn sink, void *ar
 	int ret = HC_OK;
 
 	for (i = 0; i < n && ys->live; i++) {
-		if (!ys->keys[i])
+		if (young_way_free(ys->slots[i].addr))
 			continue;
-		batch[k++] = ys->recs[i];
-		ys->keys[i] = 0;
+		batch[k++] = ys->slots[i];
+		ys->slots[i].addr = 0;
 		ys->live--;
 		if (k == HC_ARRAY_SIZE(batch) || !ys->live) {
 			if (sink(batch, k, arg) != HC_OK)
@@ -204,5 +207,5 @@ uint64_t hc_youngset_bytes(const struct hc_youngset *ys)
 {
 	uint64_t nb = (uint64_t)ys->bmask + 1;
 
-	return sizeof(*ys) + nb * (1 + HC_YOUNG_WAYS * (sizeof(uint64_t) + sizeof(struct hc_slot)));
+	return sizeof(*ys) + YOUNG_ALIGN + nb * (1 + HC_YOUNG_WAYS * sizeof(struct hc_slot));
 }

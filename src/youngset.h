@@ -22,25 +22,33 @@
 
 /*
  * A set-associative cache of records: a block's address picks a bucket of
- * HC_YOUNG_WAYS ways, whose keys (the addresses) share one cache line and
- * are compared without a branch. Inserting into a full bucket evicts one
- * of its records (round robin: roughly the oldest) to the sink, so the
- * blocks that stay are the ones that die young, and a removal is one store:
- * no probe chains, no tombstones, no cluster to shift back (whose
- * unpredictable branches cost more than the whole malloc in an open-
- * addressing version: 44 ns a pair against 12). The set doubles its buckets
- * (up to max_buckets) while it evicts more than one insert in 64.
+ * HC_YOUNG_WAYS records, two cache lines, compared without a branch.
+ * Inserting into a full bucket evicts one of its records (round robin:
+ * roughly the oldest) to the sink, so the blocks that stay are the ones
+ * that die young, and a removal is one store: no probe chains, no
+ * tombstones, no cluster to shift back (whose unpredictable branches cost
+ * more than the whole malloc in an open-addressing version: 44 ns a pair
+ * against 12). The set doubles its buckets (up to max_buckets) while it
+ * evicts more than one insert in 64.
+ *
+ * A removed record keeps its place with its address's low bit set (block
+ * addresses are at least 8-aligned), which no lookup matches: a double
+ * free still finds it until the way is reused.
  */
-#define HC_YOUNG_WAYS 8u	/* hc_young_match() compares 8 */
+#define HC_YOUNG_WAYS 4u	/* hc_young_match() compares 4 */
+#define HC_YOUNG_FREED ((uintptr_t)1)
 
 struct hc_youngset {
-	uint64_t *keys;		/* nbuckets * HC_YOUNG_WAYS addresses, 0: free */
-	struct hc_slot *recs;	/* the record of each key */
+	struct hc_slot *slots;	/* nbuckets * HC_YOUNG_WAYS, 128-aligned */
+	void *raw;		/* what hc_mem_calloc returned */
 	uint8_t *next_victim;	/* per bucket: the way evicted next */
 	uint32_t bmask;		/* nbuckets - 1 */
 	uint32_t max_buckets;
 	uint32_t live;
 	uint32_t window_puts, window_evictions;	/* for growing */
+	/* The owner writes the fields above on every call: keep another
+	 * thread's set off this cache line. */
+	char pad[64];
 };
 
 /* Takes up to n packed records that leave the set; returns HC_OK or an
@@ -53,21 +61,25 @@ struct hc_youngset *hc_youngset_new(uint32_t nbuckets, uint32_t max_buckets);
 void hc_youngset_free(struct hc_youngset *ys);
 
 /*
- * Adds rec (rec->addr != 0), evicting a record of its bucket to sink when
- * the bucket is full. Returns HC_OK, or the sink's error (rec is stored
- * all the same; the evicted record is lost).
+ * Adds rec (rec->addr 8-aligned, not 0), evicting a record of its bucket to
+ * sink when the bucket is full. Returns HC_OK; HC_ERR_ARG for an address
+ * the set cannot hold (the caller stores it elsewhere); or the sink's
+ * error (rec is stored all the same; the evicted record is lost).
  */
 int hc_youngset_put(struct hc_youngset *ys, const struct hc_block_rec *rec,
 		    hc_youngset_sink_fn sink, void *arg);
 
-/* The ways of bucket keys[0..HC_YOUNG_WAYS) that hold v, as a bit mask. */
-static inline unsigned hc_young_match(const uint64_t *keys, uint64_t v)
+/* The ways of bucket b that hold address v, as a bit mask. */
+static inline unsigned hc_young_match(const struct hc_slot *b, uintptr_t v)
 {
 	/* Spelled out: -O2 keeps a loop, and its branch, otherwise. */
-	return (unsigned)(keys[0] == v) | (unsigned)(keys[1] == v) << 1 |
-	       (unsigned)(keys[2] == v) << 2 | (unsigned)(keys[3] == v) << 3 |
-	       (unsigned)(keys[4] == v) << 4 | (unsigned)(keys[5] == v) << 5 |
-	       (unsigned)(keys[6] == v) << 6 | (unsigned)(keys[7] == v) << 7;
+	return (unsigned)(b[0].addr == v) | (unsigned)(b[1].addr == v) << 1 |
+	       (unsigned)(b[2].addr == v) << 2 | (unsigned)(b[3].addr == v) << 3;
+}
+
+static inline struct hc_slot *hc_young_bucket(const struct hc_youngset *ys, uintptr_t addr)
+{
+	return &ys->slots[((uint32_t)hc_slot_hash(addr) & ys->bmask) * HC_YOUNG_WAYS];
 }
 
 /* Removes addr's record, copying it to *out (may be NULL). Returns true if
@@ -75,18 +87,15 @@ static inline unsigned hc_young_match(const uint64_t *keys, uint64_t v)
 static inline bool hc_youngset_take(struct hc_youngset *ys, uintptr_t addr,
 				    struct hc_block_rec *out)
 {
-	uint32_t base = ((uint32_t)hc_slot_hash(addr) & ys->bmask) * HC_YOUNG_WAYS;
-	unsigned m = hc_young_match(&ys->keys[base], addr);
-	uint32_t i;
+	struct hc_slot *b = hc_young_bucket(ys, addr);
+	unsigned m = hc_young_match(b, addr);
 
-	if (!m || !addr)
+	if (!m || (addr & HC_YOUNG_FREED))
 		return false;
-	i = base + (uint32_t)__builtin_ctz(m);
-	/* The record stays where it is until its way is reused: that is
-	 * what hc_youngset_recently_freed() finds. */
-	ys->keys[i] = 0;
+	b += __builtin_ctz(m);
 	if (out)
-		hc_slot_unpack(out, &ys->recs[i]);
+		hc_slot_unpack(out, b);
+	b->addr = addr | HC_YOUNG_FREED;
 	ys->live--;
 	return true;
 }

@@ -69,7 +69,7 @@ START_TEST(test_young_round_trip)
 
 	ck_assert_ptr_nonnull(ys);
 	young_sink_init(&sink, 1000);
-	/* 64 records in 128 ways: a bucket may still fill by chance, so
+	/* 64 records in 16 buckets: a bucket may still fill by chance, so
 	 * each record is either in the set or in the sink, never lost. */
 	for (i = 0; i < 64; i++) {
 		want = young_rec(i);
@@ -106,7 +106,7 @@ END_TEST
 START_TEST(test_young_evicts_each_once)
 {
 	enum { N = 5000 };
-	struct hc_youngset *ys = hc_youngset_new(4, 4);	/* 32 ways, no growth */
+	struct hc_youngset *ys = hc_youngset_new(4, 4);	/* 4 buckets, no growth */
 	struct young_sink sink;
 	unsigned char *seen = calloc(N, 1);
 	uint64_t i;
@@ -120,7 +120,7 @@ START_TEST(test_young_evicts_each_once)
 
 		ck_assert_int_eq(hc_youngset_put(ys, &r, young_sink_fn, &sink), HC_OK);
 	}
-	ck_assert_uint_le(hc_youngset_count(ys), 32);
+	ck_assert_uint_le(hc_youngset_count(ys), 4 * HC_YOUNG_WAYS);
 	ck_assert_uint_eq(hc_youngset_count(ys) + sink.n, N);
 	for (k = 0; k < sink.n; k++) {
 		uint64_t idx = (sink.got[k].addr - young_rec(0).addr) / 48u;
@@ -147,8 +147,8 @@ START_TEST(test_young_evicts_each_once)
 }
 END_TEST
 
-/* Blocks that die 512 allocations after birth: a set that starts with 128
- * ways must grow until almost none are evicted before they die. */
+/* Blocks that die 512 allocations after birth: a set that starts with 16
+ * buckets must grow until almost none are evicted before they die. */
 START_TEST(test_young_grows_to_lifetime)
 {
 	enum { LIFE = 512, N = 200000 };
@@ -212,19 +212,32 @@ START_TEST(test_young_sink_failure)
 	ck_assert_ptr_nonnull(ys);
 	young_sink_init(&sink, 64);
 	sink.fail = true;
-	for (i = 0; i < 9; i++) {
+	for (i = 0; i <= HC_YOUNG_WAYS; i++) {
 		struct hc_block_rec r = young_rec(i);
 
 		rc = hc_youngset_put(ys, &r, young_sink_fn, &sink);
 	}
-	/* The ninth evicted a record the sink refused: said, not hidden. */
+	/* The last evicted a record the sink refused: said, not hidden. */
 	ck_assert_int_eq(rc, HC_ERR_NOMEM);
-	ck_assert_uint_eq(hc_youngset_count(ys), 8);
+	ck_assert_uint_eq(hc_youngset_count(ys), HC_YOUNG_WAYS);
 	ck_assert_int_eq(hc_youngset_drain(ys, young_sink_fn, &sink), HC_ERR_NOMEM);
 	free(sink.got);
 	hc_youngset_free(ys);
 	ck_assert_ptr_null(hc_youngset_new(3, 8));
 	ck_assert_ptr_null(hc_youngset_new(16, 8));
+	/* Addresses it cannot hold are refused, for the caller to keep. */
+	ys = hc_youngset_new(1, 1);
+	ck_assert_ptr_nonnull(ys);
+	{
+		struct hc_block_rec r = young_rec(1);
+
+		r.addr |= 1;
+		ck_assert_int_eq(hc_youngset_put(ys, &r, young_sink_fn, &sink), HC_ERR_ARG);
+		r.addr = 0;
+		ck_assert_int_eq(hc_youngset_put(ys, &r, young_sink_fn, &sink), HC_ERR_ARG);
+	}
+	ck_assert_uint_eq(hc_youngset_count(ys), 0);
+	hc_youngset_free(ys);
 }
 END_TEST
 
