@@ -85,6 +85,17 @@ struct shim_global {
 };
 
 extern struct shim_global shim_g;
+
+/* Whether a is in the text of jemalloc or libunwind. AS-Safe. */
+static inline bool shim_in_helper_text(uintptr_t a)
+{
+	unsigned i;
+
+	for (i = 0; i < shim_g.nhelper_text; i++)
+		if (a >= shim_g.helper_text[i].lo && a < shim_g.helper_text[i].hi)
+			return true;
+	return false;
+}
 extern pthread_mutex_t shim_snapshot_lock;	/* recursive */
 extern pthread_mutex_t shim_mmap_lock;
 

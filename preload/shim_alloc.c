@@ -337,16 +337,6 @@ static void shim_set_output(const char *pattern)
 static void *(*shim_je_malloc)(size_t);
 static void (*shim_je_sized_free)(void *, size_t);
 
-static bool in_helper_text(uintptr_t a)
-{
-	unsigned i;
-
-	for (i = 0; i < shim_g.nhelper_text; i++)
-		if (a >= shim_g.helper_text[i].lo && a < shim_g.helper_text[i].hi)
-			return true;
-	return false;
-}
-
 static void shim_find_jemalloc_fast_paths(void)
 {
 	void *je = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_NOLOAD);
@@ -357,7 +347,7 @@ static void shim_find_jemalloc_fast_paths(void)
 	m = dlsym(je, "malloc");
 	f = dlsym(je, "_ZdlPvm");
 	/* Only if both are jemalloc's: one of ours would recurse. */
-	if (m && f && in_helper_text((uintptr_t)m) && in_helper_text((uintptr_t)f)) {
+	if (m && f && shim_in_helper_text((uintptr_t)m) && shim_in_helper_text((uintptr_t)f)) {
 		shim_je_malloc = (void *(*)(size_t))m;
 		shim_je_sized_free = (void (*)(void *, size_t))f;
 	}
@@ -401,6 +391,7 @@ __attribute__((constructor(101))) static void shim_constructor(void)
 	/* The global cache takes a lock and blocks signals on every unwind;
 	 * a per-thread one does neither, and survives fork. */
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+
 	shim_stack_init();
 	shim_young_init();
 	shim_thread_init();

@@ -83,14 +83,9 @@ static void regions_add(uintptr_t lo, size_t len)
  * their memory holds the allocator's stale pointers, never roots. */
 static bool is_program_anon(int flags, int fd, uintptr_t caller)
 {
-	unsigned i;
-
 	if (shim_tls.depth != 0 || !(flags & MAP_ANONYMOUS) || fd != -1 || (flags & MAP_STACK))
 		return false;
-	for (i = 0; i < shim_g.nhelper_text; i++)
-		if (caller >= shim_g.helper_text[i].lo && caller < shim_g.helper_text[i].hi)
-			return false;
-	return true;
+	return !shim_in_helper_text(caller);
 }
 
 HC_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)

@@ -11,7 +11,10 @@
  * takes a load and a compare per frame instead of an unwind, and reuses the
  * stack depot id without hashing the frames again.
  */
+#include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 
 #define UNW_LOCAL_ONLY
@@ -51,9 +54,43 @@ static void sc_free_cb(void *cache)
 	shim_leave(t);
 }
 
+/*
+ * libunwind blocks every signal around each lookup of unwind information
+ * (dl_iterate_phdr, on a miss in its per-thread cache of 128 rules), so
+ * that a signal handler cannot re-enter it there: two sigprocmask system
+ * calls per lookup, a third of sqlite's time under heapcycle. Under the
+ * shim a signal handler never unwinds (only the outermost allocation
+ * records a stack, shim_record_alloc), so while we unwind, libunwind's
+ * calls are answered without a system call. Every other call, the
+ * program's own included, goes to libc.
+ */
+static int (*sc_real_sigprocmask)(int, const sigset_t *, sigset_t *);
+
+HC_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (shim_tls.depth > 0 && shim_in_helper_text((uintptr_t)__builtin_return_address(0))) {
+		if (old)
+			sigemptyset(old);
+		return 0;
+	}
+	if (HC_UNLIKELY(!sc_real_sigprocmask)) {
+		/* Before the constructor: the same call under its other name. */
+		int r = pthread_sigmask(how, set, old);
+
+		if (r) {
+			errno = r;
+			return -1;
+		}
+		return 0;
+	}
+	return sc_real_sigprocmask(how, set, old);
+}
+
 void shim_stack_init(void)
 {
 	sc_key_ok = pthread_key_create(&sc_key, sc_free_cb) == 0;
+	sc_real_sigprocmask = (int (*)(int, const sigset_t *, sigset_t *))dlsym(RTLD_NEXT,
+										"sigprocmask");
 }
 
 static struct sc_cache *sc_get(void)

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -416,6 +417,75 @@ static void library_allocations(void)
 	free(s);
 }
 
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_seen++;
+}
+
+/* The shim answers libunwind's sigprocmask calls itself while it unwinds:
+ * the program's own must still reach the kernel. */
+static void signal_masks(void)
+{
+	sigset_t set, cur, pending;
+	int r;
+
+	signal(SIGUSR1, on_usr1);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	r = sigprocmask(SIG_BLOCK, &set, NULL);
+	sigprocmask(SIG_BLOCK, NULL, &cur);
+	check(r == 0 && sigismember(&cur, SIGUSR1) == 1, "sigprocmask blocks a signal", "r=%d", r);
+	raise(SIGUSR1);
+	sigpending(&pending);
+	check(usr1_seen == 0 && sigismember(&pending, SIGUSR1) == 1,
+	      "a blocked signal stays pending", "seen %d", (int)usr1_seen);
+	free(malloc(100));	/* an allocation while it is blocked */
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	check(usr1_seen == 1, "unblocking delivers it once", "seen %d", (int)usr1_seen);
+	errno = 0;
+	r = sigprocmask(12345, &set, NULL);
+	check(r == -1 && errno == EINVAL, "sigprocmask with a bad how: EINVAL", "r=%d errno=%d", r,
+	      errno);
+	signal(SIGUSR1, SIG_DFL);
+}
+
+/* A large block shrunk below 4 KiB by realloc stays a large block for the
+ * allocator: freeing it by its new size would put it in the wrong bin and
+ * later blocks would overlap. */
+static void shrink_then_reuse(void)
+{
+	enum { N = 2000 };
+	unsigned char *small[N];
+	int i, bad = 0;
+
+	for (i = 0; i < 50; i++) {
+		char *p = malloc(256 << 10), *q;
+
+		if (!p)
+			break;
+		memset(p, 'x', 256 << 10);
+		q = realloc(p, 100 + i);
+		free(q ? q : p);
+	}
+	for (i = 0; i < N; i++) {
+		small[i] = malloc(100);
+		if (small[i])
+			memset(small[i], i & 0xff, 100);
+	}
+	for (i = 0; i < N; i++) {
+		int k;
+
+		for (k = 0; small[i] && k < 100; k++)
+			bad += small[i][k] != (i & 0xff);
+		free(small[i]);
+	}
+	check(bad == 0, "blocks after freeing shrunk large ones do not overlap", "%d bytes wrong",
+	      bad);
+}
+
 int main(void)
 {
 	huge_requests();
@@ -424,6 +494,8 @@ int main(void)
 	alignment_and_size();
 	memalign_errors();
 	library_allocations();
+	signal_masks();
+	shrink_then_reuse();
 
 	/* What the snapshot must find at exit. */
 	keep_malloc(1);
