@@ -128,32 +128,42 @@ int hc_blocktable_insert(struct hc_blocktable *t, const struct hc_block_rec *rec
 int hc_blocktable_insert_slots(struct hc_blocktable *t, const struct hc_slot *slots, size_t n)
 {
 	uint8_t shard[HC_BLOCKTABLE_BATCH_MAX];
-	uint32_t pending[BT_NSHARDS];
-	size_t i;
-	unsigned s;
+	bool done[HC_BLOCKTABLE_BATCH_MAX];
+	size_t i, j;
 	int ret = HC_OK;
 
 	if (n > HC_BLOCKTABLE_BATCH_MAX)
 		return HC_ERR_ARG;
-	memset(pending, 0, sizeof(pending));
 	for (i = 0; i < n; i++) {
-		shard[i] = (uint8_t)bt_shard_index(hc_slot_hash(slots[i].addr));
-		pending[shard[i]]++;
-	}
-	/* One lock per shard touched, not one per record. */
-	for (s = 0; s < BT_NSHARDS; s++) {
-		struct bt_shard *sh = &t->shards[s];
+		uint64_t hash = hc_slot_hash(slots[i].addr);
+		const struct bt_shard *sh;
 
-		if (!pending[s])
+		shard[i] = (uint8_t)bt_shard_index(hash);
+		done[i] = false;
+		/* Start every record's cache miss now, so that they overlap.
+		 * Unlocked: a resize may free what we read, and a prefetch of
+		 * freed memory is harmless. */
+		sh = &t->shards[shard[i]];
+		__builtin_prefetch(&__atomic_load_n(&sh->map.slots, __ATOMIC_RELAXED)
+					   [(uint32_t)hash & __atomic_load_n(&sh->map.mask,
+									      __ATOMIC_RELAXED)],
+				   1);
+	}
+	/* One lock per shard touched, not one per record; a young set's
+	 * eviction is a batch of one, so nothing here may cost per shard. */
+	for (i = 0; i < n; i++) {
+		struct bt_shard *sh = &t->shards[shard[i]];
+
+		if (done[i])
 			continue;
 		bt_lock(sh);
-		for (i = 0; i < n && pending[s]; i++) {
+		for (j = i; j < n; j++) {
 			struct hc_block_rec rec;
 
-			if (shard[i] != s)
+			if (done[j] || shard[j] != shard[i])
 				continue;
-			pending[s]--;
-			hc_slot_unpack(&rec, &slots[i]);
+			done[j] = true;
+			hc_slot_unpack(&rec, &slots[j]);
 			if (hc_slotmap_put(&sh->map, &rec, hc_slot_hash(rec.addr)) != HC_OK)
 				ret = HC_ERR_NOMEM;
 		}

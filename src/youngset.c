@@ -133,11 +133,38 @@ int hc_youngset_put(struct hc_youngset *ys, const struct hc_block_rec *rec,
 		 * victim is about the oldest. */
 		j = ys->next_victim[bucket]++ % HC_YOUNG_WAYS;
 		ys->window_evictions++;
-		if (sink(&b[j], 1, arg) != HC_OK)
-			ret = HC_ERR_NOMEM;
+		ys->victims[ys->nvictims++] = b[j];
+		if (ys->nvictims == HC_YOUNG_VICTIMS) {
+			if (sink(ys->victims, ys->nvictims, arg) != HC_OK)
+				ret = HC_ERR_NOMEM;
+			ys->nvictims = 0;
+		}
 	}
 	hc_slot_pack(&b[j], rec);
 	return ret;
+}
+
+/* The evicted record of addr still waiting for the sink, or NULL. */
+static struct hc_slot *young_victim(struct hc_youngset *ys, uintptr_t addr)
+{
+	uint32_t i;
+
+	for (i = 0; i < ys->nvictims; i++)
+		if (ys->victims[i].addr == addr)
+			return &ys->victims[i];
+	return NULL;
+}
+
+bool hc_youngset_take_victim(struct hc_youngset *ys, uintptr_t addr, struct hc_block_rec *out)
+{
+	struct hc_slot *v = young_victim(ys, addr);
+
+	if (!v || !addr)
+		return false;
+	if (out)
+		hc_slot_unpack(out, v);
+	*v = ys->victims[--ys->nvictims];
+	return true;
 }
 
 bool hc_youngset_update_flags(struct hc_youngset *ys, uintptr_t addr, uint8_t set,
@@ -147,9 +174,12 @@ bool hc_youngset_update_flags(struct hc_youngset *ys, uintptr_t addr, uint8_t se
 	unsigned m = hc_young_match(b, addr);
 	struct hc_block_rec rec;
 
-	if (!m || (addr & HC_YOUNG_FREED))
+	if (!addr || (addr & HC_YOUNG_FREED))
 		return false;
-	b += __builtin_ctz(m);
+	if (m)
+		b += __builtin_ctz(m);
+	else if (!(b = young_victim(ys, addr)))
+		return false;
 	hc_slot_unpack(&rec, b);
 	if (set || clear) {
 		rec.flags = (uint8_t)((rec.flags | set) & ~clear);
@@ -183,6 +213,11 @@ int hc_youngset_drain(struct hc_youngset *ys, hc_youngset_sink_fn sink, void *ar
 	size_t k = 0;
 	int ret = HC_OK;
 
+	if (ys->nvictims) {
+		if (sink(ys->victims, ys->nvictims, arg) != HC_OK)
+			ret = HC_ERR_NOMEM;
+		ys->nvictims = 0;
+	}
 	for (i = 0; i < n && ys->live; i++) {
 		if (young_way_free(ys->slots[i].addr))
 			continue;
@@ -200,7 +235,7 @@ int hc_youngset_drain(struct hc_youngset *ys, hc_youngset_sink_fn sink, void *ar
 
 uint64_t hc_youngset_count(const struct hc_youngset *ys)
 {
-	return ys->live;
+	return (uint64_t)ys->live + ys->nvictims;
 }
 
 uint64_t hc_youngset_bytes(const struct hc_youngset *ys)

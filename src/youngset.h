@@ -37,6 +37,7 @@
  */
 #define HC_YOUNG_WAYS 4u	/* hc_young_match() compares 4 */
 #define HC_YOUNG_FREED ((uintptr_t)1)
+#define HC_YOUNG_VICTIMS 16u
 
 struct hc_youngset {
 	struct hc_slot *slots;	/* nbuckets * HC_YOUNG_WAYS, 128-aligned */
@@ -46,6 +47,11 @@ struct hc_youngset {
 	uint32_t max_buckets;
 	uint32_t live;
 	uint32_t window_puts, window_evictions;	/* for growing */
+	/* Evicted records wait here and go to the sink together: the sink
+	 * (the shared table) can then fetch all their cache lines at once
+	 * instead of waiting for each in turn. */
+	uint32_t nvictims;
+	struct hc_slot victims[HC_YOUNG_VICTIMS];
 	/* The owner writes the fields above on every call: keep another
 	 * thread's set off this cache line. */
 	char pad[64];
@@ -82,6 +88,9 @@ static inline struct hc_slot *hc_young_bucket(const struct hc_youngset *ys, uint
 	return &ys->slots[((uint32_t)hc_slot_hash(addr) & ys->bmask) * HC_YOUNG_WAYS];
 }
 
+/* Takes addr's record out of the evicted ones waiting for the sink. */
+bool hc_youngset_take_victim(struct hc_youngset *ys, uintptr_t addr, struct hc_block_rec *out);
+
 /* Removes addr's record, copying it to *out (may be NULL). Returns true if
  * the set had it. */
 static inline bool hc_youngset_take(struct hc_youngset *ys, uintptr_t addr,
@@ -91,7 +100,7 @@ static inline bool hc_youngset_take(struct hc_youngset *ys, uintptr_t addr,
 	unsigned m = hc_young_match(b, addr);
 
 	if (!m || (addr & HC_YOUNG_FREED))
-		return false;
+		return ys->nvictims && hc_youngset_take_victim(ys, addr, out);
 	b += __builtin_ctz(m);
 	if (out)
 		hc_slot_unpack(out, b);

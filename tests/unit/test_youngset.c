@@ -120,7 +120,7 @@ START_TEST(test_young_evicts_each_once)
 
 		ck_assert_int_eq(hc_youngset_put(ys, &r, young_sink_fn, &sink), HC_OK);
 	}
-	ck_assert_uint_le(hc_youngset_count(ys), 4 * HC_YOUNG_WAYS);
+	ck_assert_uint_le(hc_youngset_count(ys), 4 * HC_YOUNG_WAYS + HC_YOUNG_VICTIMS);
 	ck_assert_uint_eq(hc_youngset_count(ys) + sink.n, N);
 	for (k = 0; k < sink.n; k++) {
 		uint64_t idx = (sink.got[k].addr - young_rec(0).addr) / 48u;
@@ -177,6 +177,40 @@ START_TEST(test_young_grows_to_lifetime)
 }
 END_TEST
 
+/* An evicted record waiting for the sink is still the set's: taken,
+ * flagged, and handed over by drain. */
+START_TEST(test_young_victims_are_still_found)
+{
+	struct hc_youngset *ys = hc_youngset_new(1, 1);	/* one bucket */
+	struct young_sink sink;
+	struct hc_block_rec r, out;
+	uint64_t i;
+
+	ck_assert_ptr_nonnull(ys);
+	young_sink_init(&sink, 64);
+	for (i = 0; i < HC_YOUNG_WAYS + 3; i++) {
+		r = young_rec(i);
+		ck_assert_int_eq(hc_youngset_put(ys, &r, young_sink_fn, &sink), HC_OK);
+	}
+	ck_assert_uint_eq(sink.n, 0);
+	ck_assert_uint_eq(hc_youngset_count(ys), HC_YOUNG_WAYS + 3);
+	/* The first three were evicted (round robin from way 0). */
+	ck_assert(hc_youngset_update_flags(ys, young_rec(1).addr, 0x40, 0, &out));
+	ck_assert_uint_eq(out.seq, young_rec(1).seq);
+	ck_assert(hc_youngset_take(ys, young_rec(0).addr, &out));
+	ck_assert_uint_eq(out.seq, young_rec(0).seq);
+	ck_assert(!hc_youngset_take(ys, young_rec(0).addr, NULL));
+	ck_assert_uint_eq(hc_youngset_count(ys), HC_YOUNG_WAYS + 2);
+	ck_assert_int_eq(hc_youngset_drain(ys, young_sink_fn, &sink), HC_OK);
+	ck_assert_uint_eq(sink.n, HC_YOUNG_WAYS + 2);
+	for (i = 0; i < sink.n; i++)
+		if (sink.got[i].addr == young_rec(1).addr)
+			ck_assert_uint_eq(sink.got[i].flags, young_rec(1).flags | 0x40);
+	free(sink.got);
+	hc_youngset_free(ys);
+}
+END_TEST
+
 START_TEST(test_young_flags_and_recently_freed)
 {
 	struct hc_youngset *ys = hc_youngset_new(16, 16);
@@ -212,12 +246,13 @@ START_TEST(test_young_sink_failure)
 	ck_assert_ptr_nonnull(ys);
 	young_sink_init(&sink, 64);
 	sink.fail = true;
-	for (i = 0; i <= HC_YOUNG_WAYS; i++) {
+	for (i = 0; i < HC_YOUNG_WAYS + HC_YOUNG_VICTIMS; i++) {
 		struct hc_block_rec r = young_rec(i);
 
 		rc = hc_youngset_put(ys, &r, young_sink_fn, &sink);
 	}
-	/* The last evicted a record the sink refused: said, not hidden. */
+	/* The last filled the evicted records' batch, which the sink
+	 * refused: said, not hidden. */
 	ck_assert_int_eq(rc, HC_ERR_NOMEM);
 	ck_assert_uint_eq(hc_youngset_count(ys), HC_YOUNG_WAYS);
 	ck_assert_int_eq(hc_youngset_drain(ys, young_sink_fn, &sink), HC_ERR_NOMEM);
@@ -275,6 +310,7 @@ Suite *suite_youngset(void)
 	tcase_add_test(tc, test_young_round_trip);
 	tcase_add_test(tc, test_young_evicts_each_once);
 	tcase_add_test(tc, test_young_grows_to_lifetime);
+	tcase_add_test(tc, test_young_victims_are_still_found);
 	tcase_add_test(tc, test_young_flags_and_recently_freed);
 	tcase_add_test(tc, test_young_sink_failure);
 	tcase_add_test(tc, test_blocktable_insert_slots);
