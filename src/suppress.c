@@ -224,16 +224,24 @@ static bool line_starts(const struct reader *r, const char *lit)
 	return r->n >= k && !memcmp(r->line, lit, k);
 }
 
-static void note(FILE *notes, const char *file, unsigned line, const char *what,
-		 const char *s, size_t n)
+/* Entries skipped in one file: the first is named, the others counted, so
+ * that GLib's glib.supp (45 entries for Helgrind and drd) takes two lines
+ * of standard error, not 46. */
+struct skipped {
+	FILE *notes;
+	const char *file;
+	unsigned count;
+};
+
+static void note(struct skipped *sk, unsigned line, const char *what, const char *s, size_t n)
 {
-	if (notes)
-		fprintf(notes, "heapcycle: %s:%u: note: %s '%.*s' ignored\n",
-			file, line, what, (int)(n > 200 ? 200 : n), s);
+	if (sk->notes && sk->count++ == 0)
+		fprintf(sk->notes, "heapcycle: %s:%u: note: %s '%.*s' ignored\n",
+			sk->file, line, what, (int)(n > 200 ? 200 : n), s);
 }
 
-static int parse_lsan(struct hc_suppress_set *set, struct reader *r, const char *file,
-		      FILE *notes, struct hc_error *err)
+static int parse_lsan(struct hc_suppress_set *set, struct reader *r, struct skipped *sk,
+		      struct hc_error *err)
 {
 	int rc;
 
@@ -258,7 +266,7 @@ static int parse_lsan(struct hc_suppress_set *set, struct reader *r, const char 
 						    "expected TYPE:PATTERN (leak:PATTERN)");
 		}
 		if (tlen != 4 || memcmp(r->line, "leak", 4)) {
-			note(notes, file, r->lineno, "not a leak suppression:", r->line, r->n);
+			note(sk, r->lineno, "not a leak suppression:", r->line, r->n);
 			continue;
 		}
 		if (colon + 1 == r->line + r->n)
@@ -370,8 +378,8 @@ static int parse_frame_line(const struct reader *r, struct supp_line *l)
 	return l->glob ? HC_OK : HC_ERR_NOMEM;
 }
 
-static int parse_valgrind(struct hc_suppress_set *set, struct reader *r, const char *file,
-			  FILE *notes, struct hc_error *err)
+static int parse_valgrind(struct hc_suppress_set *set, struct reader *r, struct skipped *sk,
+			  struct hc_error *err)
 {
 	struct supp_line lines[HC_SUPPRESS_MAX_LINES];
 	unsigned nlines = 0;
@@ -426,8 +434,7 @@ static int parse_valgrind(struct hc_suppress_set *set, struct reader *r, const c
 			}
 		}
 		if (!leak)
-			note(notes, file, r->lineno, "suppression for another tool or kind:",
-			     r->line, r->n);
+			note(sk, r->lineno, "suppression for another tool or kind:", r->line, r->n);
 		nlines = 0;
 		for (;;) {
 			rc = next_line(r, err);
@@ -502,6 +509,7 @@ int hc_suppress_parse(struct hc_suppress_set *set, const char *name,
 		      const char *buf, size_t len, FILE *notes, struct hc_error *err)
 {
 	struct reader r = { .buf = buf, .len = len };
+	struct skipped sk = { notes, name, 0 };
 	size_t first = set->n;
 	bool valgrind = false;
 	int rc;
@@ -517,10 +525,12 @@ int hc_suppress_parse(struct hc_suppress_set *set, const char *name,
 		goto out;
 	r.pos = 0;
 	r.lineno = 0;
-	rc = valgrind ? parse_valgrind(set, &r, name, notes, err)
-		      : parse_lsan(set, &r, name, notes, err);
+	rc = valgrind ? parse_valgrind(set, &r, &sk, err) : parse_lsan(set, &r, &sk, err);
 	if (rc == 0)
 		rc = HC_OK;
+	if (rc == HC_OK && notes && sk.count > 1)
+		fprintf(notes, "heapcycle: %s: note: %u more entries for other tools or kinds ignored\n",
+			name, sk.count - 1);
 	for (size_t i = first; rc == HC_OK && i < set->n; i++) {
 		set->v[i].pub.name = set->v[i].name;
 		set->v[i].pub.file = name;

@@ -56,8 +56,8 @@ void hc_suppress_free(struct hc_suppress_set *set);
  * NUL-terminated) and adds its entries to set. The format is detected from
  * the first line that is neither blank nor a '#' comment: '{' means
  * Valgrind, anything else LeakSanitizer. Entries for other tools or kinds
- * (Memcheck:Cond, race:...) are skipped; when notes is not NULL one line
- * per skipped entry is written there. name is kept (it must outlive set)
+ * (Memcheck:Cond, race:...) are skipped; when notes is not NULL the first
+ * one is named there, and how many more there were. name is kept (it must outlive set)
  * and is used in messages. Returns HC_OK; HC_ERR_FORMAT with err->offset
  * the 1-based line number and err->what the problem (the set keeps the
  * entries of earlier files only); HC_ERR_NOMEM.

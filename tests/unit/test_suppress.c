@@ -111,6 +111,17 @@ START_TEST(test_suppress_lsan_other_types_ignored_with_note)
 	ck_assert_uint_eq(hc_suppress_count(set), 1);
 	ck_assert_ptr_nonnull(strstr(buf, "n.supp:1"));
 	ck_assert_ptr_nonnull(strstr(buf, "race:foo"));
+	ck_assert_ptr_null(strstr(buf, "more entries"));
+	free(buf);
+	/* Many: the first is named, the rest counted in one line. */
+	buf = NULL;
+	notes = open_memstream(&buf, &len);
+	ck_assert_int_eq(hc_suppress_parse(set, "m.supp", "race:a\nleak:b\nrace:c\nthread:d\n", 30,
+					   notes, &err), HC_OK);
+	fclose(notes);
+	ck_assert_ptr_nonnull(strstr(buf, "m.supp:1"));
+	ck_assert_ptr_nonnull(strstr(buf, "m.supp: note: 2 more entries for other tools or kinds ignored"));
+	ck_assert_ptr_null(strstr(buf, "race:c"));
 	free(buf);
 }
 END_TEST
