@@ -431,15 +431,19 @@ void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uint8_t fl
 	}
 	rec.seq = t->seq_next++;
 	rec.stack = HC_STACK_NONE;
+	rec.flags = flags | (caller >= shim_g.loader_start && caller < shim_g.loader_end ?
+			     HC_BLOCK_LOADER : 0);
 	/* Only the outermost call unwinds: allocations made by libunwind
-	 * itself, or by code we call, are recorded without a stack. */
+	 * itself, or by code we call, are recorded without a stack. Before
+	 * our constructor (the libraries the program links run theirs first:
+	 * GLib's type system is built there) only the dynamic loader's own
+	 * calls go without, as libc may not be set up for them yet. */
 	if (t->depth == 1 && shim_g.opts.stacks &&
-	    atomic_load_explicit(&shim_unwind_ready, memory_order_relaxed))
+	    (atomic_load_explicit(&shim_unwind_ready, memory_order_relaxed) ||
+	     !(rec.flags & HC_BLOCK_LOADER)))
 		rec.stack = shim_stack_capture(caller, caller_sp);
 	rec.tid = t->tid ? t->tid : shim_gettid();
 	rec.kind = (uint8_t)kind;
-	rec.flags = flags | (caller >= shim_g.loader_start && caller < shim_g.loader_end ?
-			     HC_BLOCK_LOADER : 0);
 	rec.reserved = 0;
 	t->in_table++;
 	if (!shim_young_put(t, &rec) && hc_blocktable_insert(shim_g.table, &rec) != HC_OK) {
