@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The table of live blocks: 64 shards chosen by a hash of the address, each
- * a record map (slotmap.h: 32-byte packed records, linear probing, grown
- * by doubling) behind a spin lock. This file owns the shards and their
+ * a record map (slotmap.h: 24-byte packed records, linear probing, grown by
+ * half) behind a spin lock. This file owns the shards and their
  * locks; what a record means, and when the locks must all be held (fork,
  * snapshot), is the shim's business.
  */
@@ -18,7 +18,7 @@
 
 #define BT_SHARD_BITS 6
 #define BT_NSHARDS (1u << BT_SHARD_BITS)
-/* 64 shards * 32 slots * 32 bytes: 64 KiB for an empty table. */
+/* 64 shards * 32 slots * 24 bytes: 48 KiB for an empty table. */
 #define BT_INITIAL_SLOTS 32u
 
 /* One cache line per shard, so threads on different shards do not bounce
@@ -116,9 +116,8 @@ int hc_blocktable_insert(struct hc_blocktable *t, const struct hc_block_rec *rec
 	int ret;
 
 	/* An address of 0 would read back as an empty slot. */
-	if (HC_UNLIKELY(rec->addr == 0))
+	if (HC_UNLIKELY(!hc_tslot_fits(rec->addr)))
 		return HC_ERR_ARG;
-	hc_assert(rec->size <= HC_SLOT_LOW56 && rec->seq <= HC_SLOT_LOW56);
 	bt_lock(sh);
 	ret = hc_slotmap_put(&sh->map, rec, hash);
 	bt_unlock(sh);
@@ -145,8 +144,8 @@ int hc_blocktable_insert_slots(struct hc_blocktable *t, const struct hc_slot *sl
 		 * freed memory is harmless. */
 		sh = &t->shards[shard[i]];
 		__builtin_prefetch(&__atomic_load_n(&sh->map.slots, __ATOMIC_RELAXED)
-					   [(uint32_t)hash & __atomic_load_n(&sh->map.mask,
-									      __ATOMIC_RELAXED)],
+					   [hc_slotmap_home(hash, __atomic_load_n(&sh->map.nslots,
+										  __ATOMIC_RELAXED))],
 				   1);
 	}
 	/* One lock per shard touched, not one per record; a young set's
@@ -164,7 +163,9 @@ int hc_blocktable_insert_slots(struct hc_blocktable *t, const struct hc_slot *sl
 				continue;
 			done[j] = true;
 			hc_slot_unpack(&rec, &slots[j]);
-			if (hc_slotmap_put(&sh->map, &rec, hc_slot_hash(rec.addr)) != HC_OK)
+			if (!hc_tslot_fits(rec.addr))
+				ret = HC_ERR_ARG;
+			else if (hc_slotmap_put(&sh->map, &rec, hc_slot_hash(rec.addr)) != HC_OK)
 				ret = HC_ERR_NOMEM;
 		}
 		bt_unlock(sh);
@@ -177,18 +178,21 @@ bool hc_blocktable_remove(struct hc_blocktable *t, uintptr_t addr,
 {
 	uint64_t hash = hc_slot_hash(addr);
 	struct bt_shard *sh = &t->shards[bt_shard_index(hash)];
+	struct hc_block_rec rec;
 	struct hc_slot slot;
 	bool found;
 
 	if (addr == 0)
 		return false;
 	bt_lock(sh);
-	found = hc_slotmap_take(&sh->map, addr, hash, &slot);
-	if (found)
+	found = hc_slotmap_take(&sh->map, addr, hash, &rec);
+	if (found) {
+		hc_slot_pack(&slot, &rec);
 		hc_freed_ring_add(&sh->freed, &slot);
+	}
 	bt_unlock(sh);
 	if (found && out)
-		hc_slot_unpack(out, &slot);
+		*out = rec;
 	return found;
 }
 
@@ -286,10 +290,10 @@ int hc_blocktable_foreach_locked(struct hc_blocktable *t,
 	for (i = 0; i < BT_NSHARDS; i++) {
 		const struct bt_shard *sh = &t->shards[i];
 
-		for (j = 0; j <= sh->map.mask; j++) {
-			if (!sh->map.slots[j].addr)
+		for (j = 0; j < sh->map.nslots; j++) {
+			if (!sh->map.slots[j].w0)
 				continue;
-			hc_slot_unpack(&rec, &sh->map.slots[j]);
+			hc_tslot_unpack(&rec, &sh->map.slots[j]);
 			ret = fn(&rec, arg);
 			if (ret)
 				goto out;

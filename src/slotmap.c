@@ -7,10 +7,10 @@
 
 int hc_slotmap_resize(struct hc_slotmap *m, uint32_t nslots)
 {
-	uint32_t old_n = m->mask + 1, new_mask = nslots - 1, i;
-	struct hc_slot *fresh, *old = m->slots;
+	struct hc_tslot *fresh, *old = m->slots;
+	uint32_t old_n = m->nslots, i;
 
-	if (nslots == 0 || (nslots & new_mask) || nslots <= m->count)
+	if (nslots < 2 || nslots <= m->count)
 		return HC_ERR_ARG;
 	fresh = hc_mem_calloc(nslots, sizeof(*fresh));
 	if (!fresh)
@@ -18,15 +18,15 @@ int hc_slotmap_resize(struct hc_slotmap *m, uint32_t nslots)
 	for (i = 0; i < old_n; i++) {
 		uint32_t j;
 
-		if (!old[i].addr)
+		if (!old[i].w0)
 			continue;
-		j = (uint32_t)hc_slot_hash(old[i].addr) & new_mask;
-		while (fresh[j].addr)
-			j = (j + 1) & new_mask;
+		j = hc_slotmap_home(hc_slot_hash(hc_tslot_addr(&old[i])), nslots);
+		while (fresh[j].w0)
+			j = hc_slotmap_next(j, nslots);
 		fresh[j] = old[i];
 	}
 	m->slots = fresh;
-	__atomic_store_n(&m->mask, new_mask, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->nslots, nslots, __ATOMIC_RELAXED);
 	hc_mem_free(old);
 	return HC_OK;
 }
