@@ -55,7 +55,7 @@ cppflags="-include $out/config.h -I$out -I$src/include -I$src/src $(pkg-config -
 core_common="error.c mem.c"
 srcs_snapshot="$core_common crc32.c snapshot_read.c graph.c collect.c scc.c classify.c
 	symbolize.c report.c report_text.c report_json.c report_sarif.c report_junit.c
-	report_vgxml.c report_dot.c report_html.c suppress.c baseline.c file.c"
+	report_vgxml.c report_dot.c report_html.c suppress.c baseline.c file.c refhistory.c"
 libs_snapshot="$(pkg-config --libs libdw) -lelf -ldl -lstdc++"
 srcs_options="$core_common options.c"
 libs_options=""

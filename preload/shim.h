@@ -298,6 +298,14 @@ uint64_t shim_young_bytes(void);
 /* fork's child handler, after a prepare handler that quiesced. */
 void shim_young_after_fork_child(struct shim_thread *t);
 
+/* shim_gref.c: g_object_ref/unref calls made from outside libgobject. */
+/* Adds the recorded calls of the objects that are in snap's live blocks
+ * (its REFS section): memory from arena. Call after the capture, with the
+ * world running; takes the gref lock, the last in the lock order (no other
+ * lock is ever taken while it is held). Cannot fail: out of memory, the
+ * snapshot is marked degraded and written without them. */
+void shim_gref_fill(struct hc_snapshot *snap, struct hc_arena *arena);
+
 /* shim_periodic.c: starts the snapshot thread when snapshot_signal or
  * snapshot_interval is set. Called once, from the constructor. */
 void shim_periodic_init(void);

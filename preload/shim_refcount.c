@@ -622,6 +622,9 @@ int shim_gc_fill(struct hc_snapshot *snap, struct hc_arena *arena,
 	struct hc_gc_event *events;
 	uint32_t nevents = 0, i;
 
+	/* The g_object_ref/unref calls recorded (shim_gref.c), whether or
+	 * not anything is tracked. */
+	shim_gref_fill(snap, arena);
 	pthread_mutex_lock(&shim_gc_mutex);
 	if (!shim_gc && (!gobj || gobj->n == 0)) {
 		pthread_mutex_unlock(&shim_gc_mutex);

@@ -120,6 +120,53 @@ int hc_report_alloc_frame(const struct hc_report_frames *fr)
 	return fr->n ? 0 : -1;
 }
 
+/*
+ * A function of fr as a non-zero hash (0: none to compare): the innermost
+ * frame's, the direct caller of a ref or unref (GLib running a destroy
+ * notify the program passed is not the program's function calling it), or
+ * with blamed, the frame a leak is blamed on (for an allocation, whose
+ * innermost frames are the allocator's and GLib's).
+ */
+static uint64_t refhist_key(const struct hc_report_frames *fr, bool blamed)
+{
+	int k = blamed ? hc_report_alloc_frame(fr) : fr->n ? 0 : -1;
+	uint64_t h = 1469598103934665603ull;
+	const char *p;
+
+	if (k < 0 || !fr->f[k].function)
+		return 0;
+	for (p = fr->f[k].function; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h | 1;
+}
+
+int hc_report_refhist(struct hc_report_frames *fr, struct hc_symbolizer *sym,
+		      const struct hc_snapshot *s, const struct hc_ref_history *h,
+		      struct hc_refhist *out)
+{
+	uint64_t *keys = hc_mem_calloc(h->nevents ? h->nevents : 1, sizeof(*keys));
+	uint64_t initial = 0;
+	uint32_t i;
+	int rc;
+
+	if (!keys) {
+		memset(out, 0, sizeof(*out));
+		return HC_ERR_NOMEM;
+	}
+	/* Out of memory while symbolizing: keys from the frames found so far. */
+	for (i = 0; i < h->nevents; i++) {
+		(void)hc_report_frames_get(fr, sym, s, h->events[i].stack, 0);
+		keys[i] = refhist_key(fr, false);
+	}
+	if (h->block < s->nblocks) {
+		(void)hc_report_frames_get(fr, sym, s, s->blocks[h->block].stack, 0);
+		initial = refhist_key(fr, true);
+	}
+	rc = hc_refhist_pair(h, keys, initial, out);
+	hc_mem_free(keys);
+	return rc;
+}
+
 bool hc_report_group_shown(const struct hc_leak_group *g)
 {
 	return g->cls != HC_CLASS_REACHABLE && g->cls < HC_CLASS_COUNT && !g->suppressed_by;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "analysis.h"
+#include "refhistory.h"
 #include "snapshot.h"
 #include "symbolize.h"
 
@@ -130,6 +131,18 @@ void hc_report_frames_fini(struct hc_report_frames *fr);
  * is not a system one (under /usr/, or glibc's "../sysdeps/..."), else the
  * innermost with a function name, else 0; -1 when fr is empty. Cannot fail. */
 int hc_report_alloc_frame(const struct hc_report_frames *fr);
+
+/*
+ * Pairs the recorded g_object_ref/unref calls of h (refhistory.h), each
+ * call keyed by the function that made it (its stack's innermost frame),
+ * the initial reference by the function the block's allocation is blamed
+ * on (hc_report_alloc_frame): where g_object_new was called.
+ * fr is scratch. Returns HC_OK, HC_ERR_NOMEM or HC_ERR_ARG as
+ * hc_refhist_pair does.
+ */
+int hc_report_refhist(struct hc_report_frames *fr, struct hc_symbolizer *sym,
+		      const struct hc_snapshot *s, const struct hc_ref_history *h,
+		      struct hc_refhist *out);
 
 /* Whether a group or cycle is reported: leaks only, not suppressed, and (for
  * a cycle) every index in range. Cannot fail. */

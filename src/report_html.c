@@ -4,7 +4,8 @@
  * scripts, styles or fonts; a Content-Security-Policy forbids them) with,
  * per process, the summary, each leaked cycle drawn as a graph (inline SVG,
  * members on a circle, laid out here), the leak groups with their stacks,
- * and an icicle view of leaked bytes by allocation stack. The icicle is
+ * the references of leaked GObjects never released (refhistory.h), and an
+ * icicle view of leaked bytes by allocation stack. The icicle is
  * drawn by a small inline script from data embedded in the page as JSON;
  * everything else is plain HTML, readable with scripts off. The script
  * writes its status into #hc-status, which the tests read. This file owns
@@ -299,6 +300,97 @@ static void cycle_section(struct html_ctx *c, const struct hc_report_input *in,
 	fputs("</tbody></table></figure>\n", out);
 }
 
+/* One reference never released, in a table cell: what took it, and the
+ * stack of that call (the allocation's for the initial reference). */
+static void held_ref(struct html_ctx *c, const struct hc_report_input *in,
+		     const struct hc_ref_history *h, const struct hc_refhist_ref *ref)
+{
+	const struct hc_ref_event *ev = ref->event < h->nevents ? &h->events[ref->event] : NULL;
+	FILE *out = c->out;
+
+	if (ref->origin == HC_REFHIST_UNSEEN || ref->origin == HC_REFHIST_DROPPED) {
+		fprintf(out, "<div class=\"note\">%" PRIu64 " reference(s) taken %s</div>", ref->n,
+			ref->origin == HC_REFHIST_UNSEEN ?
+			"where heapcycle could not see the call (inside libgobject)" :
+			"by calls heapcycle did not keep");
+		return;
+	}
+	frames(c, in, ev ? ev->stack : in->snap->blocks[h->block].stack);
+	fputs("<details><summary>", out);
+	if (!ev)
+		fputs("the initial reference (g_object_new), allocated at ", out);
+	else
+		fprintf(out, "[%u] %s%s in ", ref->event,
+			ref->origin == HC_REFHIST_INITIAL ? "the floating reference taken over by " : "",
+			hc_refhist_call_name(ev->kind));
+	alloc_where(c, true);
+	fputs("</summary>", out);
+	stack_list(c);
+	fputs("</details>", out);
+}
+
+/* Leaked objects with recorded g_object_ref/unref calls: the references
+ * never released, as the text report pairs them (refhistory.h). */
+static void refs_section(struct html_ctx *c, const struct hc_report_input *in)
+{
+	const struct hc_snapshot *s = in->snap;
+	const struct hc_analysis *an = in->an;
+	FILE *out = c->out;
+	uint32_t i, j, shown = 0;
+
+	for (i = 0; s->refhists && i < s->nrefhists; i++) {
+		const struct hc_ref_history *h = &s->refhists[i];
+		struct hc_refhist r;
+		char tbuf[300];
+		const char *type;
+		uint8_t cls;
+
+		if (h->block >= s->nblocks || !an->block_class || h->block >= an->nblocks ||
+		    an->block_class[h->block] == HC_CLASS_REACHABLE ||
+		    an->block_class[h->block] >= HC_CLASS_COUNT)
+			continue;
+		if (hc_report_refhist(&c->fr, in->sym, s, h, &r) != HC_OK) {
+			c->rc = HC_ERR_NOMEM;
+			continue;
+		}
+		if (!shown++)
+			fputs("<h3>References never released</h3>\n<table class=\"members\"><thead><tr>"
+			      "<th>object</th><th>type</th><th>class</th><th>count</th><th>calls</th>"
+			      "<th>never released (click for the stack)</th></tr></thead><tbody>\n",
+			      out);
+		cls = an->block_class[h->block];
+		type = hc_report_block_type(s, in->sym, h->block, tbuf, sizeof(tbuf));
+		fprintf(out, "<tr><td><code>0x%" PRIx64 "</code></td><td%s>",
+			s->blocks[h->block].addr + h->offset, type ? "" : " class=\"note\"");
+		esc(out, type ? type : "unknown");
+		fprintf(out, "</td><td><span class=\"badge %s\">%s</span></td><td class=\"num\">",
+			class_label[cls], class_label[cls]);
+		if (h->count == HC_REF_COUNT_UNKNOWN)
+			fputs("?", out);
+		else
+			fprintf(out, "%u", h->count);
+		fprintf(out, "</td><td class=\"num\">%" PRIu64 "</td><td>",
+			(uint64_t)h->nevents + h->dropped);
+		for (j = 0; j < r.nheld; j++)
+			held_ref(c, in, h, &r.held[j]);
+		if (r.nheld == 0)
+			fputs("<span class=\"note\">none</span>", out);
+		if (r.dropped)
+			fputs("<div class=\"note\">Only the first and the latest calls were kept: "
+			      "pairings across the others are guesses.</div>", out);
+		if (r.unseen_refs || r.unseen_unrefs)
+			fputs("<div class=\"note\">The recorded calls do not explain the count: "
+			      "calls made inside libgobject are not seen.</div>", out);
+		fputs("</td></tr>\n", out);
+		hc_refhist_fini(&r);
+	}
+	if (shown)
+		fputs("</tbody></table>\n<p class=\"note\">Each g_object_unref releases a "
+		      "reference taken in the same function if there is one, else the most recent: "
+		      "which reference was never released is a heuristic, the counts are not. "
+		      "The text and JSON reports list every call.</p>\n", out);
+}
+
 static void summary_row(FILE *out, const char *cls, const char *what,
 			const struct hc_class_total *t)
 {
@@ -382,6 +474,7 @@ static void process(struct html_ctx *c, const struct hc_report_input *in, size_t
 		fputs("</details></td></tr>\n", out);
 	}
 	fputs(shown ? "</tbody></table>\n" : "<p class=\"none\">No leaks.</p>\n", out);
+	refs_section(c, in);
 	if (shown)
 		fprintf(out, "<h3>Leaked bytes by allocation stack</h3>\n<p class=\"note\">Outermost "
 			"call on top; width is leaked bytes. Hover for details.</p>\n"

@@ -292,6 +292,165 @@ static void json_event(struct json_ctx *c, const struct hc_gc_event *ev)
 	fputs(ev->nmembers ? "\n        ]}" : "]}", c->out);
 }
 
+/* ---- reference histories (g_object_ref/unref calls, refhistory.h) ---- */
+
+static const char *json_origin(uint8_t origin)
+{
+	switch (origin) {
+	case HC_REFHIST_CALL: return "call";
+	case HC_REFHIST_INITIAL: return "initial";
+	case HC_REFHIST_UNSEEN: return "unseen";
+	}
+	return "dropped";
+}
+
+/* A fate as the schema spells it, or NULL for "took no reference". */
+static const char *json_fate(uint8_t fate)
+{
+	switch (fate) {
+	case HC_REFHIST_HELD: return "held";
+	case HC_REFHIST_RELEASED: return "released";
+	case HC_REFHIST_RELEASED_UNSEEN: return "released_unseen";
+	case HC_REFHIST_RELEASED_DROPPED: return "released_dropped";
+	}
+	return NULL;
+}
+
+static void json_index(FILE *out, uint32_t i)
+{
+	if (i == HC_REFHIST_NONE)
+		fputs("null", out);
+	else
+		fprintf(out, "%u", i);
+}
+
+/* Where block b's cycle is in the report's "cycles" array, or -1. */
+static int64_t json_cycle_index(const struct json_ctx *c, uint64_t b)
+{
+	uint32_t k, i, n = 0;
+
+	if (!c->an->block_cycle || b >= c->an->nblocks || c->an->block_cycle[b] == 0)
+		return -1;
+	k = c->an->block_cycle[b] - 1;
+	if (!c->an->cycles || k >= c->an->ncycles || !hc_report_cycle_valid(c->snap, &c->an->cycles[k]))
+		return -1;
+	for (i = 0; i < k; i++)
+		if (hc_report_cycle_valid(c->snap, &c->an->cycles[i]))
+			n++;
+	return n;
+}
+
+static void json_ref_object(struct json_ctx *c, const struct hc_ref_history *h,
+			    const struct hc_refhist *r)
+{
+	const struct hc_snapshot *s = c->snap;
+	const struct hc_block *b = &s->blocks[h->block];
+	int64_t cyc = json_cycle_index(c, h->block);
+	const char *fate;
+	char buf[300];
+	const char *type = hc_report_block_type(s, c->sym, h->block, buf, sizeof(buf));
+	uint32_t i;
+
+	fputs("{\"address\": ", c->out);
+	json_hex(c->out, b->addr + h->offset);
+	fputs(", \"block\": ", c->out);
+	json_hex(c->out, b->addr);
+	fprintf(c->out, ", \"size\": %" PRIu64 ", \"type\": ", b->size);
+	json_str(c->out, type);
+	fprintf(c->out, ", \"class\": \"%s\", \"cycle\": ",
+		class_name(h->block < c->an->nblocks ? c->an->block_class[h->block] :
+			   HC_CLASS_REACHABLE));
+	if (cyc < 0)
+		fputs("null", c->out);
+	else
+		fprintf(c->out, "%" PRId64, cyc);
+	fputs(", \"count\": ", c->out);
+	if (h->count == HC_REF_COUNT_UNKNOWN)
+		fputs("null", c->out);
+	else
+		fprintf(c->out, "%u", h->count);
+	fate = r->has_initial ? r->initial_fate == HC_REFHIST_NA ? "taken_over" :
+				json_fate(r->initial_fate) : NULL;
+	fputs(",\n        \"initial\": ", c->out);
+	json_str(c->out, fate);
+	fputs(", \"initial_released_by\": ", c->out);
+	json_index(c->out, r->has_initial && r->initial_fate == HC_REFHIST_RELEASED ?
+		   r->initial_released_by : HC_REFHIST_NONE);
+	fprintf(c->out, ", \"dropped\": %u, \"dropped_refs\": %u, \"dropped_unrefs\": %u"
+		", \"gap\": %u, \"unseen_refs\": %" PRIu64 ", \"unseen_unrefs\": %" PRIu64
+		", \"unmatched_unrefs\": %" PRIu64 ",\n        \"calls\": [",
+		h->dropped, h->dropped_refs, h->dropped_unrefs, h->gap, r->unseen_refs,
+		r->unseen_unrefs, r->unmatched_unrefs);
+	for (i = 0; i < h->nevents; i++) {
+		const struct hc_ref_event *ev = &h->events[i];
+		const struct hc_refhist_step *st = &r->steps[i];
+
+		fprintf(c->out, "%s\n          {\"seq\": %" PRIu64 ", \"call\": \"%s\", \"count\": %u"
+			", \"thread\": %u, \"floating\": %s, \"fate\": ", i ? "," : "", ev->seq,
+			hc_refhist_call_name(ev->kind), ev->count, ev->tid,
+			ev->flags & HC_REF_FLOATING ? "true" : "false");
+		json_str(c->out, json_fate(st->fate));
+		fputs(", \"released_by\": ", c->out);
+		json_index(c->out, st->fate == HC_REFHIST_RELEASED ? st->released_by : HC_REFHIST_NONE);
+		fputs(", \"releases\": ", c->out);
+		if (ev->kind != HC_REF_UNREF || st->unmatched) {
+			fputs("null", c->out);
+		} else {
+			fprintf(c->out, "{\"origin\": \"%s\", \"call\": ",
+				json_origin(st->released_origin));
+			json_index(c->out, st->releases);
+			fputc('}', c->out);
+		}
+		fputs(", \"stack\": ", c->out);
+		json_stack(c, ev->stack);
+		fputc('}', c->out);
+	}
+	fputs(h->nevents ? "\n        ],\n        \"unreleased\": [" :
+	      "],\n        \"unreleased\": [", c->out);
+	for (i = 0; i < r->nheld; i++) {
+		const struct hc_refhist_ref *ref = &r->held[i];
+		uint32_t stack = 0;
+
+		if (ref->event < h->nevents)
+			stack = h->events[ref->event].stack;
+		else if (ref->origin == HC_REFHIST_INITIAL)
+			stack = b->stack;	/* g_object_new's caller allocated it */
+		fprintf(c->out, "%s\n          {\"origin\": \"%s\", \"references\": %" PRIu64
+			", \"call\": ", i ? "," : "", json_origin(ref->origin), ref->n);
+		json_index(c->out, ref->event < h->nevents ? ref->event : HC_REFHIST_NONE);
+		fputs(", \"stack\": ", c->out);
+		json_stack(c, stack);
+		fputc('}', c->out);
+	}
+	fputs(r->nheld ? "\n        ]}" : "]}", c->out);
+}
+
+/* Every leaked object with recorded g_object_ref/unref calls. */
+static void json_references(struct json_ctx *c)
+{
+	const struct hc_snapshot *s = c->snap;
+	bool first = true;
+	uint32_t i;
+
+	fputs(",\n    \"references\": [", c->out);
+	for (i = 0; s->refhists && i < s->nrefhists; i++) {
+		const struct hc_ref_history *h = &s->refhists[i];
+		struct hc_refhist r;
+
+		if (h->block >= s->nblocks || !c->an->block_class || h->block >= c->an->nblocks ||
+		    c->an->block_class[h->block] == HC_CLASS_REACHABLE)
+			continue;
+		/* Out of memory: the object is left out, the report stays valid. */
+		if (hc_report_refhist(&c->fr, c->sym, s, h, &r) != HC_OK)
+			continue;
+		fputs(first ? "\n      " : ",\n      ", c->out);
+		json_ref_object(c, h, &r);
+		hc_refhist_fini(&r);
+		first = false;
+	}
+	fputs(first ? "]" : "\n    ]", c->out);
+}
+
 static void json_process(struct json_ctx *c, const char *path)
 {
 	const struct hc_snapshot *s = c->snap;
@@ -359,7 +518,9 @@ static void json_process(struct json_ctx *c, const char *path)
 		json_stack(c, f->kind == HC_BAD_FREE_UNKNOWN ? 0 : f->alloc_stack);
 		fputc('}', c->out);
 	}
-	fputs(s->badfrees && s->nbadfrees ? "\n    ]}" : "]}", c->out);
+	fputs(s->badfrees && s->nbadfrees ? "\n    ]" : "]", c->out);
+	json_references(c);
+	fputc('}', c->out);
 }
 
 int hc_report_json(FILE *out, const struct hc_report_input *in, size_t n,

@@ -25,6 +25,8 @@
 #include "suppress.h"
 
 #define HC_TEXT_PATH_MAX 64u		/* cycle members drawn on the path line */
+#define HC_TEXT_REF_CALLS 40u		/* calls listed per object, the middle elided */
+#define HC_TEXT_REF_OBJECTS 8u		/* objects with a history shown per leak group */
 
 /* ANSI colours, as LeakSanitizer's (sanitizer_report_decorator.h). */
 #define C_RED "\033[1m\033[31m"
@@ -261,6 +263,248 @@ static void print_cycle_suppressions(const struct text_ctx *c, const struct hc_c
 	}
 }
 
+/* ---- reference histories (g_object_ref/unref calls, refhistory.h) ---- */
+
+/* "in FUNCTION at FILE:LINE (via CALLEE)": the frame a call is blamed on,
+ * and the direct caller when that is another function (GLib running a
+ * destroy notify, say). */
+static void print_call_site(struct text_ctx *c, uint32_t stack)
+{
+	const struct hc_frame *f;
+	int k;
+
+	/* Out of memory: the frames found so far. */
+	(void)hc_report_frames_get(&c->fr, c->sym, c->snap, stack, 0);
+	k = hc_report_alloc_frame(&c->fr);
+	if (k < 0) {
+		fputs(c->snap->flags & HC_SNAP_STACKS_OFF ? "(stacks were not recorded)" :
+		      "(no stack recorded)", c->out);
+		return;
+	}
+	f = &c->fr.f[k];
+	fprintf(c->out, "in %s", f->function ? f->function : "<unknown>");
+	if (f->file) {
+		fprintf(c->out, " at %s", hc_report_basename(f->file));
+		if (f->line)
+			fprintf(c->out, ":%u", f->line);
+	} else if (f->module) {
+		fprintf(c->out, " (%s+0x%llx)", hc_report_basename(f->module),
+			(unsigned long long)f->module_offset);
+	}
+	if (k > 0 && c->fr.f[0].function &&
+	    (!f->function || strcmp(c->fr.f[0].function, f->function) != 0))
+		fprintf(c->out, " via %s", c->fr.f[0].function);
+}
+
+static void print_fate(struct text_ctx *c, uint8_t fate, uint32_t by)
+{
+	switch (fate) {
+	case HC_REFHIST_HELD:
+		fprintf(c->out, "%snever released%s", col(c, C_RED), col(c, C_RESET));
+		break;
+	case HC_REFHIST_RELEASED:
+		fprintf(c->out, "released by [%u]", by);
+		break;
+	case HC_REFHIST_RELEASED_UNSEEN:
+		fputs("released where heapcycle could not see it", c->out);
+		break;
+	case HC_REFHIST_RELEASED_DROPPED:
+		fputs("released by a call not kept", c->out);
+		break;
+	}
+}
+
+static void print_ref_call(struct text_ctx *c, const struct hc_ref_history *h,
+			   const struct hc_refhist *r, uint32_t i)
+{
+	const struct hc_ref_event *ev = &h->events[i];
+	const struct hc_refhist_step *st = &r->steps[i];
+	char idx[16];
+
+	snprintf(idx, sizeof(idx), "[%u]", i);
+	fprintf(c->out, "    %-4s %-17s %u -> %lld  ", idx, hc_refhist_call_name(ev->kind),
+		ev->count, (long long)ev->count + hc_refhist_delta(ev));
+	print_call_site(c, ev->stack);
+	fputs("; ", c->out);
+	if (ev->flags & HC_REF_FLOATING)
+		fputs(st->fate == HC_REFHIST_NA ? "the object was floating" :
+		      "takes over the floating reference, ", c->out);
+	if (ev->kind == HC_REF_UNREF) {
+		if (st->unmatched)
+			fputs("finds no reference left to release", c->out);
+		else if (st->releases != HC_REFHIST_NONE)
+			fprintf(c->out, "releases [%u]", st->releases);
+		else if (st->released_origin == HC_REFHIST_INITIAL)
+			fputs("releases the initial reference", c->out);
+		else if (st->released_origin == HC_REFHIST_UNSEEN)
+			fputs("releases a reference taken where heapcycle could not see it", c->out);
+		else
+			fputs("releases a reference taken by a call not kept", c->out);
+	} else if (st->fate != HC_REFHIST_NA) {
+		print_fate(c, st->fate, st->released_by);
+	} else if (!(ev->flags & HC_REF_FLOATING)) {
+		fputs("no change", c->out);
+	}
+	fputc('\n', c->out);
+}
+
+/* The references still held at the end, each with the stack of the call
+ * that took it. alloc_hint says where the allocation stack is printed. */
+static void print_ref_held(struct text_ctx *c, const struct hc_ref_history *h,
+			   const struct hc_refhist *r, const char *alloc_hint)
+{
+	uint32_t i;
+
+	fprintf(c->out, "  %sReferences never released (%llu):%s\n", col(c, C_BOLD),
+		(unsigned long long)r->held_total, col(c, C_RESET));
+	for (i = 0; i < r->nheld; i++) {
+		const struct hc_refhist_ref *ref = &r->held[i];
+		const struct hc_ref_event *ev =
+			ref->event < h->nevents ? &h->events[ref->event] : NULL;
+
+		switch (ref->origin) {
+		case HC_REFHIST_CALL:
+		case HC_REFHIST_INITIAL:
+			if (!ev) {
+				fprintf(c->out, "    the initial reference, taken by g_object_new where "
+					"the object was allocated (%s)\n", alloc_hint);
+				break;
+			}
+			fprintf(c->out, "    [%u] %s%s ", ref->event,
+				ref->origin == HC_REFHIST_INITIAL ?
+				"the floating reference taken over by " : "",
+				hc_refhist_call_name(ev->kind));
+			print_call_site(c, ev->stack);
+			fprintf(c->out, ", thread %u:\n", ev->tid);
+			print_stack(c, ev->stack);
+			break;
+		case HC_REFHIST_UNSEEN:
+			fprintf(c->out, "    %llu reference(s) taken where heapcycle could not see "
+				"the call (inside libgobject)\n", (unsigned long long)ref->n);
+			break;
+		default:
+			fprintf(c->out, "    %llu reference(s) taken by calls heapcycle did not keep\n",
+				(unsigned long long)ref->n);
+			break;
+		}
+	}
+}
+
+/*
+ * The recorded g_object_ref/unref calls of the object in block b, if it
+ * has any: one line per call with what the pairing made of it, then the
+ * references never released with their stacks, then what the calls
+ * cannot tell. who names the object (" #2" in a cycle, or "").
+ */
+static void print_refs(struct text_ctx *c, uint64_t b, const char *who, const char *alloc_hint)
+{
+	const struct hc_ref_history *h = hc_refhist_find(c->snap, b);
+	const struct hc_block *blk;
+	struct hc_refhist r;
+	char buf[300];
+	const char *type;
+	uint32_t i;
+
+	if (!h || h->block >= c->snap->nblocks)
+		return;
+	blk = &c->snap->blocks[h->block];
+	type = hc_report_block_type(c->snap, c->sym, h->block, buf, sizeof(buf));
+	if (hc_report_refhist(&c->fr, c->sym, c->snap, h, &r) != HC_OK) {
+		fprintf(c->out, "  References of%s 0x%llx: out of memory\n", who,
+			(unsigned long long)(blk->addr + h->offset));
+		return;
+	}
+	fprintf(c->out, "  %sReferences of%s 0x%llx%s%s: %llu g_object_ref/unref call(s) seen, ",
+		col(c, C_BOLD), who, (unsigned long long)(blk->addr + h->offset),
+		type ? " " : "", type ? type : "",
+		(unsigned long long)h->nevents + h->dropped);
+	if (h->count == HC_REF_COUNT_UNKNOWN)
+		fprintf(c->out, "count unknown at the snapshot:%s\n", col(c, C_RESET));
+	else
+		fprintf(c->out, "count %u at the snapshot:%s\n", h->count, col(c, C_RESET));
+	if (r.has_initial) {
+		fputs("    [-]  g_object_new      0 -> 1  the initial reference; ", c->out);
+		if (r.initial_fate == HC_REFHIST_NA)
+			fputs("taken over by a call below", c->out);
+		else
+			print_fate(c, r.initial_fate, r.initial_released_by);
+		fputc('\n', c->out);
+	}
+	for (i = 0; i < h->nevents; i++) {
+		if (h->dropped && i == h->gap)
+			fprintf(c->out, "    ... %u call(s) not kept (%u took a reference, %u released "
+				"one) ...\n", h->dropped, h->dropped_refs, h->dropped_unrefs);
+		if (h->nevents > HC_TEXT_REF_CALLS && i == HC_TEXT_REF_CALLS / 2) {
+			uint32_t next = h->nevents - HC_TEXT_REF_CALLS / 2;
+
+			fprintf(c->out, "    ... %u more call(s)%s ...\n", next - i,
+				h->dropped && h->gap > i && h->gap < next ?
+				", and the calls not kept," : "");
+			i = next - 1;
+			continue;
+		}
+		print_ref_call(c, h, &r, i);
+	}
+	if (h->dropped && h->gap == h->nevents)
+		fprintf(c->out, "    ... %u call(s) not kept (%u took a reference, %u released one)\n",
+			h->dropped, h->dropped_refs, h->dropped_unrefs);
+	if (r.held_total)
+		print_ref_held(c, h, &r, alloc_hint);
+	if (r.dropped)
+		fputs("  note: only the first and the latest calls were kept: pairings across "
+		      "the others are guesses\n", c->out);
+	if (r.unseen_refs || r.unseen_unrefs)
+		fprintf(c->out, "  note: the recorded calls do not explain the count (%llu "
+			"reference(s) taken, %llu released unseen): calls made inside libgobject, "
+			"such as g_object_new's own reference or an unref GLib makes itself, bypass "
+			"the PLT and are not seen, so the pairing may be wrong\n",
+			(unsigned long long)r.unseen_refs, (unsigned long long)r.unseen_unrefs);
+	if (r.unmatched_unrefs)
+		fprintf(c->out, "  note: %llu g_object_unref call(s) found no reference left to "
+			"release\n", (unsigned long long)r.unmatched_unrefs);
+	hc_refhist_fini(&r);
+}
+
+/* The histories of a cycle's members, in member order. */
+static void print_cycle_refs(struct text_ctx *c, const struct hc_cycle *cy)
+{
+	char who[32], hint[64];
+	uint32_t i;
+
+	if (!c->snap->refhists || c->snap->nrefhists == 0)
+		return;
+	for (i = 0; i < cy->nmembers; i++) {
+		snprintf(who, sizeof(who), " #%u", i);
+		snprintf(hint, sizeof(hint), "#%u's allocation stack above", i);
+		print_refs(c, cy->members[i], who, hint);
+	}
+}
+
+/* The histories of a leak group's objects: its blocks of that class and
+ * allocation stack that have one, at most HC_TEXT_REF_OBJECTS. */
+static void print_group_refs(struct text_ctx *c, const struct hc_leak_group *g)
+{
+	uint64_t shown = 0, more = 0;
+	uint32_t i;
+
+	for (i = 0; c->snap->refhists && i < c->snap->nrefhists; i++) {
+		uint64_t b = c->snap->refhists[i].block;
+
+		if (b >= c->snap->nblocks || b >= c->an->nblocks || c->an->block_class[b] != g->cls ||
+		    c->snap->blocks[b].stack != g->stack)
+			continue;
+		if (shown == HC_TEXT_REF_OBJECTS) {
+			more++;
+			continue;
+		}
+		print_refs(c, b, "", "the allocation stack above");
+		shown++;
+	}
+	if (more)
+		fprintf(c->out, "  ... %llu more object(s) of this group have reference histories "
+			"(the JSON report lists them all)\n", (unsigned long long)more);
+}
+
 static void print_cycles(struct text_ctx *c)
 {
 	const struct hc_cycle *cy;
@@ -285,6 +529,7 @@ static void print_cycles(struct text_ctx *c)
 		print_cycle_graph(c, cy, keys);
 		hc_mem_free(keys);
 		print_cycle_stacks(c, cy);
+		print_cycle_refs(c, cy);
 		if (c->opts->gen_suppressions)
 			print_cycle_suppressions(c, cy);
 		fputc('\n', c->out);
@@ -534,6 +779,8 @@ static void print_group(struct text_ctx *c, const struct hc_leak_group *g)
 						    g->stack, g->cls), c->opts->baseline),
 		col(c, C_RESET));
 	print_stack(c, g->stack);
+	if (g->cls != HC_CLASS_REACHABLE)
+		print_group_refs(c, g);
 	if (c->opts->gen_suppressions && g->cls != HC_CLASS_REACHABLE)
 		hc_suppress_print_entry(c->out, c->sym, c->snap, g->stack, g->cls);
 	fputc('\n', c->out);
@@ -612,6 +859,12 @@ static void print_warnings(const struct text_ctx *c)
 	if (c->snap->flags & HC_SNAP_STACKS_OFF)
 		fprintf(c->out, "%snote:%s allocation stacks were not recorded\n",
 			col(c, C_BOLD), col(c, C_RESET));
+	if (c->snap->ref_lost)
+		fprintf(c->out, "%snote:%s %llu g_object_ref/unref call(s) were not kept (the "
+			"shim keeps the histories of a bounded number of objects, dropping the "
+			"least recently used, and of one object per address): some reference "
+			"histories may be missing\n",
+			col(c, C_BOLD), col(c, C_RESET), (unsigned long long)c->snap->ref_lost);
 }
 
 static void print_process(struct text_ctx *c, const char *path)

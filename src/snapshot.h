@@ -21,6 +21,7 @@
 #define HC_SNAPSHOT_MAX_STRING (64u * 1024u)
 #define HC_SNAPSHOT_MAX_BUILD_ID 64u
 #define HC_SNAPSHOT_MAX_FRAMES 256u
+#define HC_SNAPSHOT_MAX_REF_EVENTS 1024u	/* recorded calls kept per object */
 
 /* snapshot.flags */
 enum {
@@ -167,6 +168,51 @@ struct hc_bad_free {
 	uint32_t count;
 };
 
+/* The reference-counting call a ref event records (GObject's). */
+enum hc_ref_kind {
+	HC_REF_REF = 0,		/* g_object_ref */
+	HC_REF_UNREF = 1,	/* g_object_unref */
+	HC_REF_SINK = 2,	/* g_object_ref_sink */
+	HC_REF_TAKE = 3,	/* g_object_take_ref */
+	HC_REF_KIND_COUNT
+};
+
+/* ref_event.flags */
+enum {
+	/* The object was floating: a ref_sink or take_ref took over its
+	 * floating reference instead of adding one (the count did not move). */
+	HC_REF_FLOATING = 1u << 0,
+};
+
+/* One g_object_ref/unref call the shim saw (made from outside libgobject). */
+struct hc_ref_event {
+	uint64_t seq;		/* process-wide order of the calls */
+	uint32_t stack;		/* index into stacks: the call's stack */
+	uint32_t tid;
+	uint32_t count;		/* the object's count before the call */
+	uint8_t kind;		/* enum hc_ref_kind */
+	uint8_t flags;		/* HC_REF_FLOATING */
+};
+
+#define HC_REF_COUNT_UNKNOWN UINT32_MAX
+
+/*
+ * The calls recorded for one object that is (or lies inside) a live block.
+ * The shim keeps an object's first calls and its latest ones: events[0..gap)
+ * came before the calls it dropped, events[gap..nevents) after them.
+ */
+struct hc_ref_history {
+	uint64_t block;		/* index into blocks */
+	uint64_t offset;	/* the object's address - the block's */
+	uint32_t count;		/* its count at the snapshot, or HC_REF_COUNT_UNKNOWN */
+	uint32_t nevents;	/* 1 .. HC_SNAPSHOT_MAX_REF_EVENTS */
+	uint32_t gap;		/* <= nevents */
+	uint32_t dropped;	/* calls not kept, between events[gap - 1] and events[gap] */
+	uint32_t dropped_refs;	/* of those, calls that took a reference */
+	uint32_t dropped_unrefs; /* of those, g_object_unref calls */
+	const struct hc_ref_event *events;	/* oldest first */
+};
+
 struct hc_snapshot {
 	uint32_t version;
 	uint32_t flags;
@@ -201,6 +247,11 @@ struct hc_snapshot {
 	 * twice) or found mismatched. */
 	uint32_t nbadfrees;
 	const struct hc_bad_free *badfrees;
+	/* Optional: g_object_ref/unref calls of objects in live blocks. */
+	uint64_t ref_lost;	/* calls whose record the shim had no room for,
+				 * or discarded (see man/heapcycle-snapshot.5) */
+	uint32_t nrefhists;
+	const struct hc_ref_history *refhists;	/* sorted by block, unique */
 };
 
 /*

@@ -38,6 +38,7 @@ enum {
 	HC_SECT_GC = 7,		/* optional, after EDGES */
 	HC_SECT_TYPEHINTS = 8,	/* optional, after EDGES and GC */
 	HC_SECT_BADFREES = 9,	/* optional, after the two above */
+	HC_SECT_REFS = 10,	/* optional, after the three above */
 };
 
 /* The snapshot and the memory it owns; hc_snapshot_free gets it back. */
@@ -57,6 +58,8 @@ struct hc_snap_owned {
 	struct hc_gc_member *members;	/* every event's members */
 	struct hc_typehint *typehints;
 	struct hc_bad_free *badfrees;
+	struct hc_ref_history *refhists;
+	struct hc_ref_event *ref_events;	/* every object's events */
 };
 
 /* What the reader is looking at: the input and one section's payload. */
@@ -115,6 +118,7 @@ static const char *hc_section_tag(uint32_t type)
 	case HC_SECT_GC: return "GC";
 	case HC_SECT_TYPEHINTS: return "TYPEHINTS";
 	case HC_SECT_BADFREES: return "BADFREES";
+	case HC_SECT_REFS: return "REFS";
 	}
 	return "unknown section";
 }
@@ -125,6 +129,7 @@ static const char *hc_section_part(uint32_t type)
 	case HC_SECT_GC: return "tracked objects";
 	case HC_SECT_TYPEHINTS: return "type hints";
 	case HC_SECT_BADFREES: return "bad deallocations";
+	case HC_SECT_REFS: return "reference histories";
 	case HC_SECT_META: return "metadata";
 	case HC_SECT_MODULES: return "module table";
 	case HC_SECT_STACKS: return "stack table";
@@ -455,6 +460,8 @@ void hc_snapshot_free(struct hc_snapshot *s)
 	hc_mem_free(o->members);
 	hc_mem_free(o->typehints);
 	hc_mem_free(o->badfrees);
+	hc_mem_free(o->refhists);
+	hc_mem_free(o->ref_events);
 	hc_mem_free(o);
 }
 
@@ -669,6 +676,125 @@ static int hc_rd_badfrees(struct hc_rd *r, struct hc_snap_owned *o, uint64_t pos
 	return HC_OK;
 }
 
+#define HC_REFHIST_REC 40u
+#define HC_REF_EVENT_REC 24u
+
+/*
+ * REFS: u64 lost, u32 count, then per object a 40-byte head and its
+ * 24-byte events. A first pass checks every head and the events' extent
+ * against the section, so the allocations below are bounded by its length.
+ */
+static int hc_rd_refs(struct hc_rd *r, struct hc_snap_owned *o, uint64_t pos, uint64_t end)
+{
+	uint64_t i, scan, nev_total = 0;
+	uint32_t count;
+	struct hc_ref_event *ev;
+
+	if (end - pos < 12)
+		return hc_fail(r, HC_ERR_FORMAT, pos, "reference histories: no count");
+	o->s.ref_lost = hc_ld64(r->base + pos);
+	count = hc_ld32(r->base + pos + 8);
+	pos += 12;
+	if (count > (end - pos) / HC_REFHIST_REC)
+		return hc_fail(r, HC_ERR_FORMAT, pos - 4,
+			       "reference histories: count %u too large", count);
+	for (i = 0, scan = pos; i < count; i++) {
+		const unsigned char *p;
+		uint32_t n, gap, dropped, drefs, dunrefs;
+
+		if (end - scan < HC_REFHIST_REC)
+			return hc_fail(r, HC_ERR_FORMAT, scan, "reference history %llu: past section end",
+				       (unsigned long long)i);
+		p = r->base + scan;
+		n = hc_ld32(p + 20);
+		gap = hc_ld32(p + 24);
+		dropped = hc_ld32(p + 28);
+		drefs = hc_ld32(p + 32);
+		dunrefs = hc_ld32(p + 36);
+		if (n == 0 || n > HC_SNAPSHOT_MAX_REF_EVENTS)
+			return hc_fail(r, HC_ERR_FORMAT, scan + 20,
+				       "reference history %llu: %u events", (unsigned long long)i, n);
+		if (gap > n)
+			return hc_fail(r, HC_ERR_FORMAT, scan + 24,
+				       "reference history %llu: gap past its events",
+				       (unsigned long long)i);
+		if ((uint64_t)drefs + dunrefs > dropped)
+			return hc_fail(r, HC_ERR_FORMAT, scan + 28,
+				       "reference history %llu: dropped counts disagree",
+				       (unsigned long long)i);
+		scan += HC_REFHIST_REC;
+		if ((end - scan) / HC_REF_EVENT_REC < n)
+			return hc_fail(r, HC_ERR_FORMAT, scan, "reference history %llu: past section end",
+				       (unsigned long long)i);
+		scan += (uint64_t)n * HC_REF_EVENT_REC;
+		nev_total += n;
+	}
+	if (scan != end)
+		return hc_fail(r, HC_ERR_FORMAT, scan, "reference histories: bytes left over");
+	o->refhists = hc_mem_calloc(count ? count : 1, sizeof(*o->refhists));
+	o->ref_events = hc_mem_alloc((nev_total ? nev_total : 1) * sizeof(*o->ref_events));
+	if (!o->refhists || !o->ref_events)
+		return hc_fail(r, HC_ERR_NOMEM, pos, "reference histories");
+	ev = o->ref_events;
+	for (i = 0; i < count; i++) {
+		const unsigned char *p = r->base + pos;
+		struct hc_ref_history *h = &o->refhists[i];
+		uint32_t j;
+
+		h->block = hc_ld64(p);
+		h->offset = hc_ld64(p + 8);
+		h->count = hc_ld32(p + 16);
+		h->nevents = hc_ld32(p + 20);
+		h->gap = hc_ld32(p + 24);
+		h->dropped = hc_ld32(p + 28);
+		h->dropped_refs = hc_ld32(p + 32);
+		h->dropped_unrefs = hc_ld32(p + 36);
+		h->events = ev;
+		if (h->block >= o->s.nblocks || (i > 0 && h->block <= h[-1].block))
+			return hc_fail(r, HC_ERR_FORMAT, pos, "reference history %llu: bad block index",
+				       (unsigned long long)i);
+		if (h->offset >= o->blocks[h->block].size)
+			return hc_fail(r, HC_ERR_FORMAT, pos + 8,
+				       "reference history %llu: offset outside block",
+				       (unsigned long long)i);
+		pos += HC_REFHIST_REC;
+		for (j = 0; j < h->nevents; j++, pos += HC_REF_EVENT_REC, ev++) {
+			p = r->base + pos;
+			ev->seq = hc_ld64(p);
+			ev->stack = hc_ld32(p + 8);
+			ev->tid = hc_ld32(p + 12);
+			ev->count = hc_ld32(p + 16);
+			ev->kind = p[20];
+			ev->flags = p[21];
+			if (ev->stack >= o->s.nstacks)
+				return hc_fail(r, HC_ERR_FORMAT, pos + 8,
+					       "reference history %llu event %u: stack out of range",
+					       (unsigned long long)i, j);
+			if (ev->kind >= HC_REF_KIND_COUNT)
+				return hc_fail(r, HC_ERR_FORMAT, pos + 20,
+					       "reference history %llu event %u: bad call %u",
+					       (unsigned long long)i, j, ev->kind);
+			if ((ev->flags & ~(unsigned)HC_REF_FLOATING) ||
+			    ((ev->flags & HC_REF_FLOATING) && ev->kind != HC_REF_SINK &&
+			     ev->kind != HC_REF_TAKE))
+				return hc_fail(r, HC_ERR_FORMAT, pos + 21,
+					       "reference history %llu event %u: bad flags",
+					       (unsigned long long)i, j);
+			if (p[22] != 0 || p[23] != 0)
+				return hc_fail(r, HC_ERR_FORMAT, pos + 22,
+					       "reference history %llu event %u: pad not zero",
+					       (unsigned long long)i, j);
+			if (j > 0 && ev->seq <= ev[-1].seq)
+				return hc_fail(r, HC_ERR_FORMAT, pos,
+					       "reference history %llu event %u: not in order",
+					       (unsigned long long)i, j);
+		}
+	}
+	o->s.nrefhists = count;
+	o->s.refhists = o->refhists;
+	return HC_OK;
+}
+
 static int hc_rd_header(struct hc_rd *r, struct hc_snap_owned *o)
 {
 	const unsigned char *p = r->base;
@@ -751,7 +877,8 @@ int hc_snapshot_read_mem(const void *buf, size_t len, struct hc_snapshot **out,
 				     hc_section_tag(type));
 			goto out;
 		}
-		if (type == HC_SECT_GC || type == HC_SECT_TYPEHINTS || type == HC_SECT_BADFREES) {
+		if (type == HC_SECT_GC || type == HC_SECT_TYPEHINTS || type == HC_SECT_BADFREES ||
+		    type == HC_SECT_REFS) {
 			/* Optional, after the edges (they index blocks and stacks),
 			 * before the end, in this order, once each. */
 			if (expect != HC_SECT_END || type <= last_optional) {
@@ -762,7 +889,9 @@ int hc_snapshot_read_mem(const void *buf, size_t len, struct hc_snapshot **out,
 			rc = type == HC_SECT_GC ? hc_rd_gc(&r, o, payload, payload + slen) :
 			     type == HC_SECT_TYPEHINTS ?
 				hc_rd_typehints(&r, o, payload, payload + slen) :
-				hc_rd_badfrees(&r, o, payload, payload + slen);
+			     type == HC_SECT_BADFREES ?
+				hc_rd_badfrees(&r, o, payload, payload + slen) :
+				hc_rd_refs(&r, o, payload, payload + slen);
 			if (rc != HC_OK)
 				goto out;
 			last_optional = type;

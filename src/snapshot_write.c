@@ -27,6 +27,8 @@
 #define HC_GC_MEMBER_REC 32u
 #define HC_TYPEHINT_REC 24u
 #define HC_BADFREE_REC 32u
+#define HC_REFHIST_REC 40u
+#define HC_REF_EVENT_REC 24u
 enum {
 	HC_SECT_META = 1,
 	HC_SECT_MODULES = 2,
@@ -37,6 +39,7 @@ enum {
 	HC_SECT_GC = 7,		/* optional, after EDGES */
 	HC_SECT_TYPEHINTS = 8,	/* optional, after EDGES and GC */
 	HC_SECT_BADFREES = 9,	/* optional, after the two above */
+	HC_SECT_REFS = 10,	/* optional, after the three above */
 };
 
 /* 16 KiB: small enough for a thread's stack, large enough that a
@@ -247,6 +250,28 @@ static int hc_snapshot_check(const struct hc_snapshot *s, uint32_t nstacks)
 		    f->kind >= HC_BAD_FREE_KIND_COUNT || f->alloc_kind >= HC_ALLOC_KIND_COUNT ||
 		    f->op >= HC_FREE_OP_COUNT)
 			return EINVAL;
+	}
+	if (s->nrefhists && !s->refhists)
+		return EINVAL;
+	for (i = 0; i < s->nrefhists; i++) {
+		const struct hc_ref_history *h = &s->refhists[i];
+		uint32_t j;
+
+		if (h->block >= s->nblocks || h->offset >= s->blocks[h->block].size ||
+		    (i > 0 && h->block <= s->refhists[i - 1].block) || h->nevents == 0 ||
+		    h->nevents > HC_SNAPSHOT_MAX_REF_EVENTS || !h->events || h->gap > h->nevents ||
+		    (uint64_t)h->dropped_refs + h->dropped_unrefs > h->dropped)
+			return EINVAL;
+		for (j = 0; j < h->nevents; j++) {
+			const struct hc_ref_event *ev = &h->events[j];
+
+			if (ev->stack >= nstacks || ev->kind >= HC_REF_KIND_COUNT ||
+			    (ev->flags & ~(uint32_t)HC_REF_FLOATING) ||
+			    ((ev->flags & HC_REF_FLOATING) && ev->kind != HC_REF_SINK &&
+			     ev->kind != HC_REF_TAKE) ||
+			    (j > 0 && ev->seq <= h->events[j - 1].seq))
+				return EINVAL;
+		}
 	}
 	for (i = 0; i < s->ntypehints; i++)
 		if (s->typehints[i].block >= s->nblocks ||
@@ -474,6 +499,46 @@ int hc_snapshot_write_fd(int fd, const struct hc_snapshot *s)
 			p[27] = 0;
 			hc_st32(p + 28, f->count);
 			b.n += HC_BADFREE_REC;
+		}
+		hc_section_end(&b);
+	}
+
+	/* REFS: per object, a 40-byte head and its calls */
+	if (s->nrefhists || s->ref_lost) {
+		len = 8 + 4;
+		for (i = 0; i < s->nrefhists; i++)
+			len += HC_REFHIST_REC + HC_REF_EVENT_REC * (uint64_t)s->refhists[i].nevents;
+		hc_section_begin(&b, HC_SECT_REFS, len);
+		hc_wbuf_u64(&b, s->ref_lost);
+		hc_wbuf_u32(&b, s->nrefhists);
+		for (i = 0; i < s->nrefhists; i++) {
+			const struct hc_ref_history *h = &s->refhists[i];
+			uint32_t j;
+
+			p = hc_wbuf_room(&b, HC_REFHIST_REC);
+			hc_st64(p, h->block);
+			hc_st64(p + 8, h->offset);
+			hc_st32(p + 16, h->count);
+			hc_st32(p + 20, h->nevents);
+			hc_st32(p + 24, h->gap);
+			hc_st32(p + 28, h->dropped);
+			hc_st32(p + 32, h->dropped_refs);
+			hc_st32(p + 36, h->dropped_unrefs);
+			b.n += HC_REFHIST_REC;
+			for (j = 0; j < h->nevents; j++) {
+				const struct hc_ref_event *ev = &h->events[j];
+
+				p = hc_wbuf_room(&b, HC_REF_EVENT_REC);
+				hc_st64(p, ev->seq);
+				hc_st32(p + 8, ev->stack);
+				hc_st32(p + 12, ev->tid);
+				hc_st32(p + 16, ev->count);
+				p[20] = ev->kind;
+				p[21] = ev->flags;
+				p[22] = 0;
+				p[23] = 0;
+				b.n += HC_REF_EVENT_REC;
+			}
 		}
 		hc_section_end(&b);
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Generates tests/data/good/small.hcs and the hostile snapshots in
- * tests/data/hostile/ (see the README there). Not built by make: the files
- * it writes are committed. From the top of the tree:
+ * Generates tests/data/good/small.hcs, tests/data/good/refs.hcs (the same
+ * with a REFS section) and the hostile snapshots in tests/data/hostile/
+ * (see the README there). Not built by make: the files it writes are
+ * committed. From the top of the tree:
  *
  *   cc -std=gnu11 -Isrc -o /tmp/make_hostile tests/data/make_hostile.c \
  *      src/snapshot_write.c src/crc32.c src/error.c src/mem.c
@@ -25,7 +26,7 @@
 
 #define FILE_HDR 56u
 #define SECT_HDR 16u
-enum { S_META = 1, S_MODULES, S_STACKS, S_BLOCKS, S_EDGES, S_END };
+enum { S_META = 1, S_MODULES, S_STACKS, S_BLOCKS, S_EDGES, S_END, S_REFS = 10 };
 
 static const char *dir;
 static unsigned char *good;
@@ -114,6 +115,93 @@ static void patched(const char *name, uint32_t type, size_t rel, int width, uint
 	free(b);
 }
 
+/* Writes s to a memfd and makes its bytes the file the helpers above copy. */
+static void take(const struct hc_snapshot *s)
+{
+	int fd = memfd_create("small", 0);
+
+	if (fd < 0 || hc_snapshot_write_fd(fd, s) != HC_OK) {
+		perror("write");
+		exit(1);
+	}
+	good_len = (size_t)lseek(fd, 0, SEEK_END);
+	free(good);
+	good = malloc(good_len + 64);
+	if (pread(fd, good, good_len, 0) != (ssize_t)good_len) {
+		perror("pread");
+		exit(1);
+	}
+	close(fd);
+}
+
+/*
+ * refs.hcs and its hostile variants. The REFS payload: u64 lost, u32
+ * count (at 8); history 0 (head at 12, events at 52 and 76) on block 0;
+ * history 1 (head at 100, events at 140, 164, 188) on block 2. A head is
+ * block, offset, count, nevents (+20), gap (+24), dropped (+28),
+ * dropped_refs (+32), dropped_unrefs (+36); an event is seq, stack (+8),
+ * tid, count, then kind, flags and the pad as one u32 at +20.
+ */
+static void refs_files(struct hc_snapshot *s)
+{
+	static const struct hc_ref_event ev0[] = {
+		{ .seq = 1, .stack = 1, .tid = 4242, .count = 1, .kind = HC_REF_REF },
+		{ .seq = 4, .stack = 2, .tid = 4242, .count = 2, .kind = HC_REF_UNREF },
+	};
+	static const struct hc_ref_event ev1[] = {
+		{ .seq = 2, .stack = 3, .tid = 4242, .count = 1, .kind = HC_REF_REF },
+		{ .seq = 9, .stack = 2, .tid = 4243, .count = 3, .kind = HC_REF_SINK,
+		  .flags = HC_REF_FLOATING },
+		{ .seq = 10, .stack = 1, .tid = 4242, .count = 3, .kind = HC_REF_UNREF },
+	};
+	static const struct hc_ref_history hist[] = {
+		{ .block = 0, .offset = 0, .count = 1, .nevents = 2, .gap = 2, .events = ev0 },
+		{ .block = 2, .offset = 8, .count = 2, .nevents = 3, .gap = 1, .dropped = 4,
+		  .dropped_refs = 2, .dropped_unrefs = 1, .events = ev1 },
+	};
+	unsigned char *b;
+	size_t pos, end, len;
+
+	s->ref_lost = 7;
+	s->nrefhists = 2;
+	s->refhists = hist;
+	take(s);
+	save("good", "refs.hcs", good, good_len);
+
+	truncated("refs-truncated.hcs", S_REFS);
+	b = copy();
+	b[section(b, S_REFS) + SECT_HDR + 60] ^= 0x10;
+	save("hostile", "refs-bad-crc.hcs", b, good_len);
+	free(b);
+	patched("refs-huge-count.hcs", S_REFS, 8, 4, 0xffffffffu);
+	patched("refs-bytes-left-over.hcs", S_REFS, 8, 4, 1);
+	patched("refs-block-out-of-range.hcs", S_REFS, 12, 8, 5);
+	patched("refs-block-unsorted.hcs", S_REFS, 100, 8, 0);
+	patched("refs-offset-outside-block.hcs", S_REFS, 20, 8, 24);
+	patched("refs-no-events.hcs", S_REFS, 32, 4, 0);
+	patched("refs-too-many-events.hcs", S_REFS, 120, 4, HC_SNAPSHOT_MAX_REF_EVENTS + 1);
+	patched("refs-events-past-end.hcs", S_REFS, 120, 4, 4);
+	patched("refs-gap-past-events.hcs", S_REFS, 36, 4, 3);
+	patched("refs-dropped-mismatch.hcs", S_REFS, 132, 4, 4);
+	patched("refs-event-stack-out-of-range.hcs", S_REFS, 60, 4, 4);
+	patched("refs-event-bad-kind.hcs", S_REFS, 96, 4, 4);
+	patched("refs-event-bad-flags.hcs", S_REFS, 96, 4, 1 | 2u << 8);
+	patched("refs-event-floating-ref.hcs", S_REFS, 72, 4, 0 | 1u << 8);
+	patched("refs-event-pad.hcs", S_REFS, 72, 4, 0 | 1u << 16);
+	patched("refs-event-seq-order.hcs", S_REFS, 164, 8, 2);
+
+	/* REFS twice: the second is misplaced. */
+	pos = section(good, S_REFS);
+	end = pos + SECT_HDR + ld64(good + pos + 8) + 4;
+	len = good_len + (end - pos);
+	b = malloc(len);
+	memcpy(b, good, end);
+	memcpy(b + end, good + pos, end - pos);
+	memcpy(b + end + (end - pos), good + end, good_len - end);
+	save("hostile", "refs-twice.hcs", b, len);
+	free(b);
+}
+
 int main(int argc, char **argv)
 {
 	static const uint64_t f1[] = { 0x401136, 0x4011a0, 0x7f1234567890 };
@@ -151,7 +239,6 @@ int main(int argc, char **argv)
 		.nblocks = 5, .blocks = blocks, .nedges = 3, .edges = edges,
 	};
 	unsigned char *b;
-	int fd;
 	size_t pos;
 
 	if (argc != 2) {
@@ -163,17 +250,7 @@ int main(int argc, char **argv)
 		modules[0].build_id[i] = (uint8_t)(0x10 + i);
 		modules[1].build_id[i] = (uint8_t)(0x80 + i);
 	}
-	fd = memfd_create("small", 0);
-	if (fd < 0 || hc_snapshot_write_fd(fd, &s) != HC_OK) {
-		perror("write");
-		return 1;
-	}
-	good_len = (size_t)lseek(fd, 0, SEEK_END);
-	good = malloc(good_len);
-	if (pread(fd, good, good_len, 0) != (ssize_t)good_len) {
-		perror("pread");
-		return 1;
-	}
+	take(&s);
 	save("good", "small.hcs", good, good_len);
 
 	save("hostile", "empty.hcs", good, 0);
@@ -225,5 +302,6 @@ int main(int argc, char **argv)
 	patched("edge-out-of-range.hcs", S_EDGES, 8 + 24 * 1 + 4, 4, 5);
 	patched("edge-offset-out-of-range.hcs", S_EDGES, 8 + 24 * 2 + 8, 8, 64);
 	patched("edge-unsorted.hcs", S_EDGES, 8 + 24 * 2, 4, 0);
+	refs_files(&s);
 	return 0;
 }

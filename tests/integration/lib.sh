@@ -89,6 +89,24 @@ hc_run()
 	rc=$?
 }
 
+# hc_run_json PROG: runs $HC_PROGRAMS/PROG under heapcycle (snapshots in a
+# fresh $HC_TMP/snap), checks that run and report exit 0, and leaves the
+# text report in $HC_TMP/run.err and the JSON one in $HC_TMP/report.json.
+hc_run_json()
+{
+	[ -x "$HC_PROGRAMS/$1" ] || hc_bail "test program $HC_PROGRAMS/$1 is missing"
+	hc_tmpdir
+	mkdir "$HC_TMP/snap" || hc_bail "mkdir failed"
+	timeout "$HC_TIMEOUT" "$HEAPCYCLE" run -o "$HC_TMP/snap/snap.%p.hcs" -- "$HC_PROGRAMS/$1" \
+		>"$HC_TMP/run.out" 2>"$HC_TMP/run.err" </dev/null
+	_hj_run=$?
+	hc_ok "$_hj_run" "$1: heapcycle run exits 0" "exit status $_hj_run"
+	"$HEAPCYCLE" report --format json "$HC_TMP/snap" >"$HC_TMP/report.json" 2>"$HC_TMP/report.err"
+	_hj_rep=$?
+	hc_ok "$_hj_rep" "$1: heapcycle report --format json exits 0" "exit status $_hj_rep"
+	[ "$_hj_rep" -eq 0 ] || hc_diag_file "$HC_TMP/report.err"
+}
+
 # hc_skip DESCRIPTION REASON: one skipped TAP test.
 hc_skip()
 {

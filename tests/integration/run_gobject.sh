@@ -14,23 +14,6 @@
 
 hc_require_env
 
-# run_gobject PROG: runs PROG under heapcycle; leaves $HC_TMP/run.err (the
-# text report) and $HC_TMP/report.json.
-run_gobject()
-{
-	[ -x "$HC_PROGRAMS/$1" ] || hc_bail "test program $HC_PROGRAMS/$1 is missing"
-	hc_tmpdir
-	mkdir "$HC_TMP/snap" || hc_bail "mkdir failed"
-	timeout "$HC_TIMEOUT" "$HEAPCYCLE" run -o "$HC_TMP/snap/snap.%p.hcs" -- "$HC_PROGRAMS/$1" \
-		>"$HC_TMP/run.out" 2>"$HC_TMP/run.err" </dev/null
-	_g_run=$?
-	hc_ok "$_g_run" "$1: heapcycle run exits 0" "exit status $_g_run"
-	"$HEAPCYCLE" report --format json "$HC_TMP/snap" >"$HC_TMP/report.json" 2>"$HC_TMP/report.err"
-	_g_rep=$?
-	hc_ok "$_g_rep" "$1: heapcycle report --format json exits 0" "exit status $_g_rep"
-	[ "$_g_rep" -eq 0 ] || hc_diag_file "$HC_TMP/report.err"
-}
-
 # check_json FILE DESCRIPTION PYTHON: runs PYTHON with `p` the report's only
 # process; it prints what is wrong, nothing when the check holds.
 check_json()
@@ -57,7 +40,7 @@ PY
 	hc_ok $? "$2" "$_g_msg"
 }
 
-run_gobject gobject_cycle
+hc_run_json gobject_cycle
 check_json "$HC_TMP/report.json" "gobject_cycle: one leaked cycle with a MyModel and a MyView" '
 cycles = p["cycles"]
 if len(cycles) != 1:
@@ -82,7 +65,7 @@ grep -E -- '-->' "$HC_TMP/run.err" | grep 'MyModel' | grep -q 'MyView'
 hc_ok $? "gobject_cycle: the text report names MyModel and MyView on the cycle line" \
 	"$(grep -E -A3 'Leaked cycle' "$HC_TMP/run.err")"
 
-run_gobject gobject_parent
+hc_run_json gobject_parent
 check_json "$HC_TMP/report.json" "gobject_parent: no cycle" '
 if p["cycles"]:
     print("%d cycle(s), expected none" % len(p["cycles"]))

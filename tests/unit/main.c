@@ -24,6 +24,7 @@ int main(void)
 	srunner_add_suite(sr, suite_suppress());
 	srunner_add_suite(sr, suite_formats());
 	srunner_add_suite(sr, suite_generations());
+	srunner_add_suite(sr, suite_refhistory());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -17,6 +17,7 @@ Suite *suite_report(void);
 Suite *suite_suppress(void);
 Suite *suite_formats(void);
 Suite *suite_generations(void);
+Suite *suite_refhistory(void);
 
 /* Runs python3 on script with text in a file named by argv[1] and arg (or
  * nothing for NULL) as argv[2]; returns its exit status (test_report.c). */

@@ -738,6 +738,223 @@ static bool has_suffix(const char *s, const char *suf)
 	return n >= m && strcmp(s + n - m, suf) == 0;
 }
 
+/* ---- REFS: g_object_ref/unref histories ---- */
+
+static const struct hc_ref_event sample_ev0[2] = {
+	{ .seq = 3, .stack = 1, .tid = 100, .count = 1, .kind = HC_REF_REF },
+	{ .seq = 8, .stack = 3, .tid = 101, .count = 2, .kind = HC_REF_UNREF },
+};
+static const struct hc_ref_event sample_ev1[3] = {
+	{ .seq = 1, .stack = 0, .tid = 100, .count = 1, .kind = HC_REF_SINK,
+	  .flags = HC_REF_FLOATING },
+	{ .seq = 2, .stack = 2, .tid = 0xffffffff, .count = 0xfffffffe, .kind = HC_REF_TAKE },
+	{ .seq = UINT64_MAX, .stack = 3, .tid = 1, .count = 7, .kind = HC_REF_UNREF },
+};
+static const struct hc_ref_history sample_hists[2] = {
+	{ .block = 1, .offset = 8, .count = 1, .nevents = 2, .gap = 2, .events = sample_ev0 },
+	{ .block = 3, .offset = 15, .count = HC_REF_COUNT_UNKNOWN, .nevents = 3, .gap = 1,
+	  .dropped = 9, .dropped_refs = 4, .dropped_unrefs = 5, .events = sample_ev1 },
+};
+
+static void sample_refs(struct hc_snapshot *s)
+{
+	sample(s);
+	s->ref_lost = 12345678901ull;
+	s->nrefhists = 2;
+	s->refhists = sample_hists;
+}
+
+/* Offsets in the REFS payload of sample_refs (man/heapcycle-snapshot.5):
+ * u64 lost, u32 count, history 0's head at 12 and its events at 52 and 76,
+ * history 1's head at 100 and its events at 140, 164 and 188; 212 bytes. */
+#define S_REFS 10u
+
+START_TEST(test_snapshot_refs_round_trip)
+{
+	struct hc_snapshot s, *r;
+	struct hc_error err;
+	size_t len;
+	unsigned char *buf;
+	uint32_t i, j;
+
+	sample_refs(&s);
+	buf = write_mem(&s, &len);
+	ck_assert_uint_eq(ld64(buf + find_section(buf, len, S_REFS) + 8), 212);
+	ck_assert_int_eq(hc_snapshot_read_mem(buf, len, &r, &err), HC_OK);
+	check_equal(&s, r);
+	ck_assert_uint_eq(r->ref_lost, s.ref_lost);
+	ck_assert_uint_eq(r->nrefhists, 2);
+	for (i = 0; i < 2; i++) {
+		const struct hc_ref_history *x = &s.refhists[i], *y = &r->refhists[i];
+
+		ck_assert_uint_eq(x->block, y->block);
+		ck_assert_uint_eq(x->offset, y->offset);
+		ck_assert_uint_eq(x->count, y->count);
+		ck_assert_uint_eq(x->nevents, y->nevents);
+		ck_assert_uint_eq(x->gap, y->gap);
+		ck_assert_uint_eq(x->dropped, y->dropped);
+		ck_assert_uint_eq(x->dropped_refs, y->dropped_refs);
+		ck_assert_uint_eq(x->dropped_unrefs, y->dropped_unrefs);
+		for (j = 0; j < x->nevents; j++) {
+			ck_assert_uint_eq(x->events[j].seq, y->events[j].seq);
+			ck_assert_uint_eq(x->events[j].stack, y->events[j].stack);
+			ck_assert_uint_eq(x->events[j].tid, y->events[j].tid);
+			ck_assert_uint_eq(x->events[j].count, y->events[j].count);
+			ck_assert_uint_eq(x->events[j].kind, y->events[j].kind);
+			ck_assert_uint_eq(x->events[j].flags, y->events[j].flags);
+		}
+	}
+	hc_snapshot_free(r);
+	free(buf);
+
+	/* A snapshot without the section reads with none. */
+	sample(&s);
+	buf = write_mem(&s, &len);
+	ck_assert_int_eq(hc_snapshot_read_mem(buf, len, &r, &err), HC_OK);
+	ck_assert_uint_eq(r->nrefhists, 0);
+	ck_assert_uint_eq(r->ref_lost, 0);
+	hc_snapshot_free(r);
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_snapshot_refs_every_truncation_and_flip_rejected)
+{
+	struct hc_snapshot s;
+	size_t len, n, at, end;
+	unsigned char *buf;
+
+	sample_refs(&s);
+	buf = write_mem(&s, &len);
+	at = find_section(buf, len, S_REFS);
+	end = at + SECT_HDR + ld64(buf + at + 8) + 4;
+	for (n = at; n < end; n++) {
+		/* A private copy of exactly n bytes, so ASan sees any overread. */
+		unsigned char *cut = malloc(n);
+		struct hc_error err;
+
+		memcpy(cut, buf, n);
+		err = expect_fail(cut, n, HC_ERR_FORMAT);
+		ck_assert_msg(strncmp(err.what, "truncated", 9) == 0, "length %zu: '%s'", n, err.what);
+		free(cut);
+	}
+	for (n = at; n < end; n++) {
+		buf[n] ^= 0x20;
+		expect_fail(buf, len, HC_ERR_FORMAT);
+		buf[n] ^= 0x20;
+	}
+	free(buf);
+}
+END_TEST
+
+/* One field of the REFS payload patched (CRC recomputed): refused, with
+ * what and where. */
+static void refs_patch_fails(size_t rel, int width, uint64_t v, const char *what)
+{
+	struct hc_snapshot s;
+	struct hc_error err;
+	size_t len, at;
+	unsigned char *buf;
+
+	sample_refs(&s);
+	buf = write_mem(&s, &len);
+	at = find_section(buf, len, S_REFS);
+	if (width == 1)
+		buf[at + SECT_HDR + rel] = (unsigned char)v;
+	else if (width == 4)
+		st32(buf + at + SECT_HDR + rel, (uint32_t)v);
+	else
+		st64(buf + at + SECT_HDR + rel, v);
+	fix_crc(buf, at);
+	err = expect_fail(buf, len, HC_ERR_FORMAT);
+	ck_assert_msg(strstr(err.what, what), "patch at %zu: '%s', want '%s'", rel, err.what, what);
+	ck_assert_uint_ge(err.offset, at);
+	ck_assert_uint_lt(err.offset, at + SECT_HDR + 212);
+	free(buf);
+}
+
+START_TEST(test_snapshot_refs_bad_fields_rejected)
+{
+	refs_patch_fails(8, 4, 0xffffffffu, "count 4294967295 too large");
+	refs_patch_fails(8, 4, 1, "bytes left over");
+	refs_patch_fails(12, 8, 5, "history 0: bad block index");
+	refs_patch_fails(100, 8, 1, "history 1: bad block index");
+	refs_patch_fails(20, 8, 48, "history 0: offset outside block");
+	refs_patch_fails(32, 4, 0, "history 0: 0 events");
+	refs_patch_fails(120, 4, HC_SNAPSHOT_MAX_REF_EVENTS + 1, "history 1: 1025 events");
+	refs_patch_fails(120, 4, 4, "history 1: past section end");
+	refs_patch_fails(36, 4, 3, "history 0: gap past its events");
+	refs_patch_fails(132, 4, 5, "history 1: dropped counts disagree");
+	refs_patch_fails(136, 4, 0xffffffffu, "history 1: dropped counts disagree");
+	refs_patch_fails(60, 4, 4, "history 0 event 0: stack out of range");
+	refs_patch_fails(72, 1, HC_REF_KIND_COUNT, "history 0 event 0: bad call 4");
+	refs_patch_fails(73, 1, 2, "history 0 event 0: bad flags");
+	refs_patch_fails(73, 1, HC_REF_FLOATING, "history 0 event 0: bad flags");
+	refs_patch_fails(74, 1, 1, "history 0 event 0: pad not zero");
+	refs_patch_fails(75, 1, 0x80, "history 0 event 0: pad not zero");
+	refs_patch_fails(76, 8, 3, "history 0 event 1: not in order");
+}
+END_TEST
+
+START_TEST(test_snapshot_refs_misplaced_or_twice_rejected)
+{
+	struct hc_snapshot s;
+	struct hc_error err;
+	size_t len, len2, at;
+	unsigned char *buf, *bad;
+
+	sample_refs(&s);
+	buf = write_mem(&s, &len);
+	at = find_section(buf, len, S_REFS);
+	/* REFS before EDGES, and REFS again after REFS. */
+	bad = insert_section(buf, len, S_EDGES, S_REFS, buf + at + SECT_HDR, ld64(buf + at + 8),
+			     &len2);
+	err = expect_fail(bad, len2, HC_ERR_FORMAT);
+	ck_assert_str_eq(err.what, "misplaced section (REFS)");
+	free(bad);
+	bad = insert_section(buf, len, S_END, S_REFS, buf + at + SECT_HDR, ld64(buf + at + 8),
+			     &len2);
+	err = expect_fail(bad, len2, HC_ERR_FORMAT);
+	ck_assert_str_eq(err.what, "misplaced section (REFS)");
+	free(bad);
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_snapshot_writer_refuses_bad_refs)
+{
+	struct hc_snapshot s;
+	struct hc_ref_history h[2];
+	struct hc_ref_event e[3];
+	int fd = memfd_create("snap", 0);
+
+	ck_assert_int_ge(fd, 0);
+	sample_refs(&s);
+	memcpy(h, sample_hists, sizeof(h));
+	memcpy(e, sample_ev1, sizeof(e));
+	h[1].events = e;
+	s.refhists = h;
+	h[1].block = 1;		/* not above history 0's */
+	ck_assert_int_eq(hc_snapshot_write_fd(fd, &s), HC_ERR_ARG);
+	h[1].block = 3;
+	h[1].offset = 16;	/* block 3 has 16 bytes */
+	ck_assert_int_eq(hc_snapshot_write_fd(fd, &s), HC_ERR_ARG);
+	h[1].offset = 15;
+	e[2].seq = 2;		/* not after the call before */
+	ck_assert_int_eq(hc_snapshot_write_fd(fd, &s), HC_ERR_ARG);
+	e[2].seq = 3;
+	e[0].kind = HC_REF_REF;	/* a floating g_object_ref */
+	ck_assert_int_eq(hc_snapshot_write_fd(fd, &s), HC_ERR_ARG);
+	e[0].kind = HC_REF_SINK;
+	h[1].dropped = 8;	/* fewer than its refs and unrefs */
+	ck_assert_int_eq(hc_snapshot_write_fd(fd, &s), HC_ERR_ARG);
+	h[1].dropped = 9;
+	ck_assert_int_eq(lseek(fd, 0, SEEK_END), 0);	/* nothing written */
+	ck_assert_int_eq(hc_snapshot_write_fd(fd, &s), HC_OK);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_snapshot_committed_files)
 {
 	struct hc_snapshot *r;
@@ -752,6 +969,11 @@ START_TEST(test_snapshot_committed_files)
 		      path, err.what);
 	ck_assert_uint_gt(r->nblocks, 0);
 	ck_assert_uint_gt(r->nedges, 0);
+	hc_snapshot_free(r);
+	snprintf(path, sizeof(path), "%s/good/refs.hcs", HC_TEST_DATA);
+	ck_assert_msg(hc_snapshot_read_file(path, &r, &err) == HC_OK, "%s: %s",
+		      path, err.what);
+	ck_assert_uint_eq(r->nrefhists, 2);
 	hc_snapshot_free(r);
 
 	snprintf(path, sizeof(path), "%s/hostile", HC_TEST_DATA);
@@ -795,6 +1017,11 @@ Suite *suite_snapshot(void)
 	tcase_add_test(tc, test_snapshot_unknown_section_skipped);
 	tcase_add_test(tc, test_snapshot_trailing_bytes_rejected);
 	tcase_add_test(tc, test_snapshot_committed_files);
+	tcase_add_test(tc, test_snapshot_refs_round_trip);
+	tcase_add_test(tc, test_snapshot_refs_every_truncation_and_flip_rejected);
+	tcase_add_test(tc, test_snapshot_refs_bad_fields_rejected);
+	tcase_add_test(tc, test_snapshot_refs_misplaced_or_twice_rejected);
+	tcase_add_test(tc, test_snapshot_writer_refuses_bad_refs);
 	suite_add_tcase(s, tc);
 	tcase_add_test(base, test_crc32_check_value);
 	tcase_add_test(base, test_error_format_one_line);
