@@ -545,6 +545,40 @@ out:
 	return rc;
 }
 
+/*
+ * What libraries keep for the whole life of the process by design and a
+ * leak checker can only call possibly lost or still reachable: GLib's type
+ * system (a GType is an interior pointer into its type node), built by
+ * libgobject's constructor and by the first use of each class, and its
+ * quark and interned string tables. Only those two classes: a block lost
+ * outright through these functions is still reported.
+ */
+const char hc_suppress_builtin_name[] = "(built-in)";
+
+static const char hc_suppress_builtin_text[] =
+	"{\n  glib-type-registration\n  Memcheck:Leak\n  match-leak-kinds: possible,reachable\n"
+	"  ...\n  fun:g_type_register_*\n}\n"
+	"{\n  glib-type-interface\n  Memcheck:Leak\n  match-leak-kinds: possible,reachable\n"
+	"  ...\n  fun:g_type_add_interface_*\n}\n"
+	"{\n  glib-type-class\n  Memcheck:Leak\n  match-leak-kinds: possible,reachable\n"
+	"  ...\n  fun:g_type_class_ref\n}\n"
+	"{\n  glib-type-default-interface\n  Memcheck:Leak\n  match-leak-kinds: possible,reachable\n"
+	"  ...\n  fun:g_type_default_interface_ref\n}\n"
+	"{\n  glib-signal-new\n  Memcheck:Leak\n  match-leak-kinds: possible,reachable\n"
+	"  ...\n  fun:g_signal_new*\n}\n"
+	"{\n  glib-quarks\n  Memcheck:Leak\n  match-leak-kinds: possible,reachable\n"
+	"  ...\n  fun:g_quark_from_*\n}\n"
+	"{\n  glib-interned-strings\n  Memcheck:Leak\n  match-leak-kinds: possible,reachable\n"
+	"  ...\n  fun:g_intern_*\n}\n"
+	"{\n  gobject-init\n  Memcheck:Leak\n  match-leak-kinds: possible,reachable\n"
+	"  ...\n  obj:*/libgobject-2.0.so*\n  ...\n  fun:_dl_init\n}\n";
+
+int hc_suppress_add_builtin(struct hc_suppress_set *set, struct hc_error *err)
+{
+	return hc_suppress_parse(set, HC_SUPPRESS_BUILTIN, hc_suppress_builtin_text,
+				 sizeof(hc_suppress_builtin_text) - 1, NULL, err);
+}
+
 int hc_suppress_load_file(struct hc_suppress_set *set, const char *path,
 			  FILE *notes, struct hc_error *err)
 {
@@ -829,7 +863,7 @@ void hc_suppress_print_used(FILE *out, const struct hc_suppress_set *set, bool s
 	for (size_t i = 0; i < set->n; i++) {
 		if (set->v[i].pub.hit_groups)
 			used++;
-		else
+		else if (set->v[i].pub.file != HC_SUPPRESS_BUILTIN)
 			unused++;
 	}
 	if (used) {
@@ -850,7 +884,7 @@ void hc_suppress_print_used(FILE *out, const struct hc_suppress_set *set, bool s
 		for (size_t i = 0; i < set->n; i++) {
 			const struct hc_suppression *p = &set->v[i].pub;
 
-			if (!p->hit_groups)
+			if (!p->hit_groups && p->file != HC_SUPPRESS_BUILTIN)
 				fprintf(out, "  %s:%u: %s\n", p->file ? p->file : "?", p->line,
 					p->name);
 		}

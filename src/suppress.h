@@ -70,6 +70,16 @@ int hc_suppress_parse(struct hc_suppress_set *set, const char *name,
  * Returns HC_ERR_IO (errno set, err->offset 0) when it cannot be read,
  * otherwise as hc_suppress_parse.
  */
+/*
+ * Adds heapcycle's built-in suppressions (what libraries keep for the
+ * whole process: GLib's type system), named as coming from the file
+ * HC_SUPPRESS_BUILTIN; --show-unused-suppressions does not list them.
+ * Returns HC_OK or HC_ERR_NOMEM.
+ */
+extern const char hc_suppress_builtin_name[];	/* "(built-in)" */
+#define HC_SUPPRESS_BUILTIN hc_suppress_builtin_name
+int hc_suppress_add_builtin(struct hc_suppress_set *set, struct hc_error *err);
+
 int hc_suppress_load_file(struct hc_suppress_set *set, const char *path,
 			  FILE *notes, struct hc_error *err);
 

@@ -46,11 +46,15 @@ int hc_tool_extras_load(const struct hc_options *o, struct hc_tool_extras *x)
 		hc_tool_usage("--fail-on: bad value '%s'", o->fail_on);
 		goto out;
 	}
+	if (o->suppressions[0] || o->default_suppressions) {
+		if (hc_suppress_new(&x->supp) != HC_OK)
+			goto nomem;
+		if (o->default_suppressions && hc_suppress_add_builtin(x->supp, &err) != HC_OK)
+			goto nomem;
+	}
 	if (o->suppressions[0]) {
 		const char *p = o->suppressions;
 
-		if (hc_suppress_new(&x->supp) != HC_OK)
-			goto nomem;
 		/* A comma list of files, as LSan's suppressions= takes one. */
 		for (;;) {
 			size_t len = strcspn(p, ",");

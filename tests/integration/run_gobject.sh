@@ -7,8 +7,9 @@
 # EXPECT type= syntax of expect.py cannot say it). gobject_parent: a parent
 # held by a global, a child with a non-owning back pointer: nothing of the
 # program's leaks. GLib's own type tables (classes, signals, type nodes)
-# show up as "possible" leaks, GTypes being interior pointers to GLib's
-# type nodes: those groups are allowed, no other.
+# are "possible" leaks, GTypes being interior pointers to GLib's type
+# nodes: heapcycle's built-in suppressions take them, and no other group
+# may appear.
 [ -n "$HC_SRCDIR" ] || { echo "Bail out! HC_SRCDIR is not set (run through make check)"; exit 1; }
 . "$HC_SRCDIR/tests/integration/lib.sh"
 
@@ -53,17 +54,29 @@ else:
     if types.count("MyModel") != 1 or types.count("MyView") != 1:
         print("member types %r: one MyModel and one MyView expected" % (types,))
 '
-check_json "$HC_TMP/report.json" "gobject_cycle: nothing of the program leaks outside the cycle" '
+check_json "$HC_TMP/report.json" "gobject_cycle: nothing leaks outside the cycle but GLib type data, suppressed by default" '
 for l in p["leaks"]:
     fns = [f.get("function") for f in l.get("stack", [])]
     if l["class"] == "cycle":
         continue
     if l["class"] != "possible" or ("make_cycle" in fns and not TYPE_SYSTEM & set(fns)):
         print("leak group %s of %d block(s) from %r" % (l["class"], l["blocks"], fns[:8]))
+    elif not str(l.get("suppressed_by", "")).startswith(("glib-", "gobject-")):
+        print("GLib type data not suppressed by default: %d block(s) from %r" % (l["blocks"], fns[:8]))
 '
 grep -E -- '-->' "$HC_TMP/run.err" | grep 'MyModel' | grep -q 'MyView'
 hc_ok $? "gobject_cycle: the text report names MyModel and MyView on the cycle line" \
 	"$(grep -E -A3 'Leaked cycle' "$HC_TMP/run.err")"
+
+# Without the built-in suppressions, GLib type data is listed again (as
+# Valgrind lists it without glib.supp).
+"$HEAPCYCLE" report --no-default-suppressions --format json "$HC_TMP/snap" >"$HC_TMP/nodef.json" \
+	2>"$HC_TMP/nodef.err"
+check_json "$HC_TMP/nodef.json" "gobject_cycle: --no-default-suppressions shows GLib type data" '
+shown = [l for l in p["leaks"] if l["class"] == "possible" and not l.get("suppressed_by")]
+if not shown:
+    print("no unsuppressed possible leak")
+'
 
 hc_run_json gobject_parent
 check_json "$HC_TMP/report.json" "gobject_parent: no cycle" '
@@ -78,6 +91,8 @@ for l in p["leaks"]:
     fns = [f.get("function") for f in l.get("stack", [])]
     if l["class"] != "possible" or ("make_family" in fns and not TYPE_SYSTEM & set(fns)):
         print("leak group %s of %d block(s) from %r" % (l["class"], l["blocks"], fns[:8]))
+    elif not l.get("suppressed_by"):
+        print("GLib type data not suppressed by default: %d block(s) from %r" % (l["blocks"], fns[:8]))
 s = p["summary"]
 for k in ("direct", "indirect", "cycle"):
     if s[k]["blocks"]:

@@ -126,6 +126,31 @@ START_TEST(test_suppress_lsan_other_types_ignored_with_note)
 }
 END_TEST
 
+/* heapcycle's own: GLib's type data, possibly lost or still reachable
+ * only; a block lost outright the same way is still reported. */
+START_TEST(test_suppress_builtin_glib_type_system)
+{
+	static const char *const reg[] = { "g_realloc", "type_node_any_new_W",
+					   "g_type_register_static", "my_view_get_type", "main",
+					   NULL };
+	static const char *const cls[] = { "g_malloc0", "g_type_class_ref", "g_object_new",
+					   "main", NULL };
+	struct hc_error err;
+	size_t i;
+
+	ck_assert_int_eq(hc_suppress_add_builtin(set, &err), HC_OK);
+	ck_assert_uint_gt(hc_suppress_count(set), 5);
+	for (i = 0; i < hc_suppress_count(set); i++)
+		ck_assert_ptr_eq(hc_suppress_get(set, i)->file, HC_SUPPRESS_BUILTIN);
+	ck_assert_str_eq(match(reg, HC_CLASS_POSSIBLE), "glib-type-registration");
+	ck_assert_str_eq(match(reg, HC_CLASS_REACHABLE), "glib-type-registration");
+	ck_assert_str_eq(match(cls, HC_CLASS_POSSIBLE), "glib-type-class");
+	ck_assert_ptr_null(match(reg, HC_CLASS_DIRECT));
+	ck_assert_ptr_null(match(cls, HC_CLASS_CYCLE));
+	ck_assert_ptr_null(match(stack_abc, HC_CLASS_POSSIBLE));
+}
+END_TEST
+
 START_TEST(test_suppress_lsan_broken_line_names_line)
 {
 	struct hc_error err;
@@ -397,6 +422,7 @@ Suite *suite_suppress(void)
 	tcase_add_test(tc, test_suppress_lsan_substring_glob_and_anchors);
 	tcase_add_test(tc, test_suppress_lsan_matches_file_and_module);
 	tcase_add_test(tc, test_suppress_lsan_other_types_ignored_with_note);
+	tcase_add_test(tc, test_suppress_builtin_glib_type_system);
 	tcase_add_test(tc, test_suppress_lsan_broken_line_names_line);
 	tcase_add_test(tc, test_suppress_valgrind_frames_in_order);
 	tcase_add_test(tc, test_suppress_valgrind_dots_obj_src);
