@@ -335,6 +335,8 @@ static void shim_set_output(const char *pattern)
  * flags (alignment, zeroing, the re-entry arena), mallocx and dallocx.
  */
 static void *(*shim_je_malloc)(size_t);
+/* Larger blocks are zeroed by jemalloc, which skips fresh pages. */
+#define SHIM_SCRUB_MEMSET_MAX 4096u
 static void (*shim_je_sized_free)(void *, size_t);
 
 static void shim_find_jemalloc_fast_paths(void)
@@ -674,13 +676,20 @@ void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
 {
 	struct shim_thread *t = shim_enter();
 	int flags = 0;
+	bool scrub;
 	void *p;
 
 	if (HC_UNLIKELY(atomic_load_explicit(&shim_g.state, memory_order_acquire) != SHIM_READY))
 		shim_ensure_init();
 	if (align)
 		flags |= MALLOCX_ALIGN(align);
-	if (zero)
+	/* scrub_freed: the program gets no stale pointers that a scan would
+	 * take for references, whoever left them (an earlier block, or
+	 * jemalloc's own metadata: a dead thread's cache lists the blocks it
+	 * once held). jemalloc zeroes large blocks only when they are not
+	 * fresh pages. */
+	scrub = shim_g.opts.scrub_freed && !zero && size;
+	if (zero || (scrub && size > SHIM_SCRUB_MEMSET_MAX))
 		flags |= MALLOCX_ZERO;
 	flags |= shim_reentry_flags(t);
 	if (size > PTRDIFF_MAX)
@@ -689,6 +698,8 @@ void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
 		p = shim_je_malloc(size);
 	else	/* mallocx(0) is undefined; malloc(0) must return a unique pointer. */
 		p = mallocx(size ? size : 1, flags);
+	if (p && scrub && !(flags & MALLOCX_ZERO))
+		memset(p, 0, size);
 	if (!p)
 		errno = ENOMEM;
 	else
@@ -710,10 +721,6 @@ void shim_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uintptr_t c
 	/* Record first: once the block is back in jemalloc, another thread
 	 * may receive the same address and our record would describe it. */
 	if (shim_record_free(p, kind, op, &size, &sized, caller, caller_sp)) {
-		/* The next owner of this memory gets no stale pointers that a
-		 * scan would take for references. */
-		if (size && shim_g.opts.scrub_freed)
-			memset(p, 0, size);
 		if (HC_LIKELY(sized && t->depth == 1 && shim_je_sized_free))
 			shim_je_sized_free(p, size ? size : 1);
 		else
@@ -749,25 +756,21 @@ HC_EXPORT void *calloc(size_t n, size_t size)
 }
 
 /*
- * rallocx, except that a block that has to move leaves no copy of its
- * contents behind in freed memory (see scrub_freed). Returns NULL with the
- * old block untouched on failure.
+ * rallocx, except that with scrub_freed a block that grows gets zeros, not
+ * stale memory, past its old requested size: the slack of its old size
+ * class here, the rest by jemalloc (MALLOCX_ZERO zeroes from the old
+ * usable size). Returns NULL with the old block untouched on failure.
  */
 static void *shim_resize(void *p, size_t size, uint64_t old_size, int flags)
 {
-	void *q;
+	if (shim_g.opts.scrub_freed && size > old_size) {
+		size_t usable = sallocx(p, 0);
 
-	if (!shim_g.opts.scrub_freed)
-		return rallocx(p, size, flags);
-	if (xallocx(p, size, 0, flags) >= size)
-		return p;	/* grown or shrunk in place */
-	q = mallocx(size, flags);
-	if (!q)
-		return NULL;
-	memcpy(q, p, old_size < size ? old_size : size);
-	memset(p, 0, old_size);
-	dallocx(p, flags & MALLOCX_TCACHE_NONE);
-	return q;
+		if (usable > old_size)
+			memset((char *)p + old_size, 0, (usable < size ? usable : size) - old_size);
+		flags |= MALLOCX_ZERO;
+	}
+	return rallocx(p, size, flags);
 }
 
 HC_EXPORT void *realloc(void *p, size_t size)
@@ -792,7 +795,8 @@ HC_EXPORT void *realloc(void *p, size_t size)
 	if (t->in_table) {
 		/* A signal handler inside our table: the old block cannot be
 		 * looked up or released safely, so it is kept and copied. */
-		q = mallocx(size, shim_reentry_flags(t));
+		q = mallocx(size, shim_reentry_flags(t) |
+				  (shim_g.opts.scrub_freed ? MALLOCX_ZERO : 0));
 		if (q) {
 			size_t old_size = sallocx(p, 0);
 
