@@ -98,13 +98,21 @@ int hc_report_frames_get(struct hc_report_frames *fr, struct hc_symbolizer *sym,
 	return HC_OK;
 }
 
-/* glibc's own sources are named relative to its build tree
- * ("../sysdeps/...", "../csu/..."), distribution headers live under /usr:
- * neither is where the user can fix a leak. */
-static bool system_file(const char *file)
+/* Distribution headers live under /usr, and glibc names its own sources
+ * relative to its build tree ("../sysdeps/...", "./elf/..."): not where
+ * the user can fix a leak. Only glibc's relative names are taken for its
+ * own: a program built out of tree (meson, or make distcheck) has
+ * "../src/..." names of its own. */
+static bool system_frame(const struct hc_frame *f)
 {
-	return !strncmp(file, "/usr/", 5) || !strncmp(file, "../", 3) ||
-	       strstr(file, "/sysdeps/") != NULL;
+	const char *base = f->module ? strrchr(f->module, '/') : NULL;
+
+	base = base ? base + 1 : f->module;
+	if (!strncmp(f->file, "/usr/", 5) || strstr(f->file, "/sysdeps/") != NULL)
+		return true;
+	return f->file[0] != '/' && base &&
+	       (!strncmp(base, "libc.so", 7) || !strncmp(base, "ld-linux", 8) ||
+		!strncmp(base, "libm.so", 7) || !strncmp(base, "libpthread", 10));
 }
 
 int hc_report_alloc_frame(const struct hc_report_frames *fr)
@@ -112,7 +120,7 @@ int hc_report_alloc_frame(const struct hc_report_frames *fr)
 	unsigned i;
 
 	for (i = 0; i < fr->n; i++)
-		if (fr->f[i].file && !system_file(fr->f[i].file))
+		if (fr->f[i].file && !system_frame(&fr->f[i]))
 			return (int)i;
 	for (i = 0; i < fr->n; i++)
 		if (fr->f[i].function)

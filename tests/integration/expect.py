@@ -16,8 +16,9 @@ LeakSanitizer's CHECK lines (STYLE.md, section 8). One directive per comment:
       An entry of the process' "cycles" array with that many members and
       bytes (retained= checks retained_bytes, root=true|false the root flag,
       type=T that every member's type is T, or T with a note in
-      parentheses after it); the fn= frames must all be in
-      one member's stack.
+      parentheses after it; types=A,B that the members' types are A and
+      B, one member each, notes allowed as for type=); the fn= frames must
+      all be in one member's stack.
   /* EXPECT: no-leaks */
       No leak group, no cycle, nothing leaked in the summary.
   /* EXPECT: reachable-at-least blocks=1 bytes=48 */
@@ -122,7 +123,7 @@ class Expect:
             "direct": ("blocks", "bytes", "fn"),
             "indirect": ("blocks", "bytes", "fn"),
             "possible": ("blocks", "bytes", "fn"),
-            "cycle": ("members", "bytes", "retained", "root", "type", "fn"),
+            "cycle": ("members", "bytes", "retained", "root", "type", "types", "fn"),
             "reachable-at-least": ("blocks", "bytes"),
             "no-leaks": (),
         }
@@ -149,7 +150,7 @@ class Expect:
                     self.error = "root= is true or false"
                     return
                 self.kv[key] = val == "true"
-            elif key == "type":
+            elif key in ("type", "types"):
                 self.kv[key] = val
             else:
                 try:
@@ -422,6 +423,16 @@ def main():
                 if "type" in e.kv and not all(type_is(m.get("type"), e.kv["type"])
                                               for m in mem):
                     continue
+                # types=A,B: one member named each, no other member
+                if "types" in e.kv:
+                    left = [m.get("type") for m in mem]
+                    for want in e.kv["types"].split(","):
+                        at = next((k for k, t in enumerate(left) if type_is(t, want)), None)
+                        if at is None:
+                            break
+                        del left[at]
+                    if at is None or left:
+                        continue
                 if not any(stack_has(m.get("stack"), e.fns) for m in mem):
                     continue
                 hit = i

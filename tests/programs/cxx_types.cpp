@@ -4,10 +4,12 @@
  * polymorphic object's first word points into its class's vtable; a
  * std::shared_ptr cycle built with make_shared leaks two control blocks
  * that hold the objects inline, and libstdc++'s control block class names
- * the managed type.
+ * the managed type; a Parent and a Child owning each other through
+ * shared_ptrs are one cycle of two classes.
  */
 /* EXPECT: cycle members=2 bytes=112 type=Node fn=main */
 /* EXPECT: cycle members=2 bytes=32 type=Widget fn=make_widgets */
+/* EXPECT: cycle members=2 bytes=96 types=Parent,Child fn=make_family */
 #pragma GCC optimize("O0")
 #include <cstdio>
 #include <memory>
@@ -22,6 +24,28 @@ struct Widget {
 	virtual ~Widget() {}
 	Widget *peer;
 };
+
+struct Child;
+
+struct Parent {
+	virtual ~Parent() {}
+	std::shared_ptr<Child> child;
+};
+
+struct Child {
+	virtual ~Child() {}
+	std::shared_ptr<Parent> parent;	/* should have been a weak_ptr */
+	int toys[4];
+};
+
+__attribute__((noinline)) static void make_family()
+{
+	auto p = std::make_shared<Parent>();
+	auto c = std::make_shared<Child>();
+
+	p->child = c;
+	c->parent = p;
+}
 
 __attribute__((noinline)) static void make_widgets()
 {
@@ -45,6 +69,7 @@ int main()
 {
 	make_nodes();
 	make_widgets();
+	make_family();
 	std::puts("done");
 	return 0;
 }
