@@ -129,6 +129,10 @@ bool shim_young_put(struct shim_thread *t, const struct hc_block_rec *rec)
 	struct shim_young *y = t->young;
 	int r;
 
+	/* An address the shared table cannot hold (5-level paging) must not
+	 * be evicted there later: it goes the table's way now. */
+	if (HC_UNLIKELY(!hc_tslot_fits(rec->addr)))
+		return false;
 	if (HC_UNLIKELY(!y) && !(y = young_attach(t)))
 		return false;
 	if (HC_UNLIKELY(y->bypass)) {
