@@ -18,6 +18,16 @@ static bool young_way_free(uintptr_t a)
 	return a == 0 || (a & HC_YOUNG_FREED);
 }
 
+/* The first free way of bucket b, or HC_YOUNG_WAYS. */
+static unsigned young_free_way(const struct hc_slot *b)
+{
+	unsigned j;
+
+	for (j = 0; j < HC_YOUNG_WAYS && !young_way_free(b[j].addr); j++)
+		;
+	return j;
+}
+
 static int young_alloc(struct hc_youngset *ys, uint32_t nbuckets)
 {
 	size_t n = (size_t)nbuckets * HC_YOUNG_WAYS;
@@ -68,16 +78,13 @@ void hc_youngset_free(struct hc_youngset *ys)
 static bool young_store(struct hc_youngset *ys, const struct hc_slot *rec)
 {
 	struct hc_slot *b = hc_young_bucket(ys, rec->addr);
-	unsigned j;
+	unsigned j = young_free_way(b);
 
-	for (j = 0; j < HC_YOUNG_WAYS; j++) {
-		if (young_way_free(b[j].addr)) {
-			b[j] = *rec;
-			ys->live++;
-			return true;
-		}
-	}
-	return false;
+	if (j == HC_YOUNG_WAYS)
+		return false;
+	b[j] = *rec;
+	ys->live++;
+	return true;
 }
 
 /* Doubles the buckets, or leaves the set as it was when out of memory.
@@ -123,9 +130,7 @@ int hc_youngset_put(struct hc_youngset *ys, const struct hc_block_rec *rec,
 	}
 	bucket = (uint32_t)hc_slot_hash(rec->addr) & ys->bmask;
 	b = &ys->slots[bucket * HC_YOUNG_WAYS];
-	for (j = 0; j < HC_YOUNG_WAYS; j++)
-		if (young_way_free(b[j].addr))
-			break;
+	j = young_free_way(b);
 	if (HC_LIKELY(j < HC_YOUNG_WAYS)) {
 		ys->live++;
 	} else {

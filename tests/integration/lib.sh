@@ -107,6 +107,31 @@ hc_run_json()
 	[ "$_hj_rep" -eq 0 ] || hc_diag_file "$HC_TMP/report.err"
 }
 
+# hc_check_json FILE DESCRIPTION CODE [PRELUDE]: one TAP test. Runs the
+# Python PRELUDE, then CODE, with `p` the only process of the JSON report
+# FILE; CODE prints what is wrong, nothing when the check holds.
+hc_check_json()
+{
+	_hc_msg=$(python3 - "$1" "$3" "${4:-}" 2>&1 <<'PY'
+import json, sys
+try:
+    with open(sys.argv[1]) as f:
+        report = json.load(f)
+    procs = report["processes"]
+    if len(procs) != 1:
+        print("expected 1 process, the report has %d" % len(procs))
+        sys.exit(0)
+    g = {"p": procs[0]}
+    exec(sys.argv[3], g)
+    exec(sys.argv[2], g)
+except Exception as e:
+    print("cannot check the report: %r" % (e,))
+PY
+)
+	[ -z "$_hc_msg" ]
+	hc_ok $? "$2" "$_hc_msg"
+}
+
 # hc_skip DESCRIPTION REASON: one skipped TAP test.
 hc_skip()
 {

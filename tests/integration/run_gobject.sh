@@ -15,30 +15,14 @@
 
 hc_require_env
 
-# check_json FILE DESCRIPTION PYTHON: runs PYTHON with `p` the report's only
-# process; it prints what is wrong, nothing when the check holds.
+# GLib's type system, allocated on the program's first g_object_new:
+# reached only through GTypes, interior pointers to its type nodes.
+prelude='TYPE_SYSTEM = {"g_type_class_ref", "g_type_register_static", "g_type_register_static_simple"}'
+
+# check_json FILE DESCRIPTION CODE: hc_check_json with TYPE_SYSTEM defined.
 check_json()
 {
-	_g_msg=$(python3 - "$1" "$3" 2>&1 <<'PY'
-import json, sys
-try:
-    with open(sys.argv[1]) as f:
-        report = json.load(f)
-    procs = report["processes"]
-    if len(procs) != 1:
-        print("expected 1 process, the report has %d" % len(procs))
-        sys.exit(0)
-    p = procs[0]
-    # GLib's type system, allocated on the program's first g_object_new:
-    # reached only through GTypes, interior pointers to its type nodes.
-    typesys = {"g_type_class_ref", "g_type_register_static", "g_type_register_static_simple"}
-    exec(sys.argv[2], {"p": p, "TYPE_SYSTEM": typesys})
-except Exception as e:
-    print("cannot check the report: %r" % (e,))
-PY
-)
-	[ -z "$_g_msg" ]
-	hc_ok $? "$2" "$_g_msg"
+	hc_check_json "$1" "$2" "$3" "$prelude"
 }
 
 hc_run_json gobject_cycle

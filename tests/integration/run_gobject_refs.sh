@@ -21,36 +21,25 @@ leak_line=$(grep -n '/\* REF-LEAK \*/' "$src" | head -n 1 | cut -d: -f1)
 sink_line=$(grep -n '/\* REF-SINK \*/' "$src" | head -n 1 | cut -d: -f1)
 [ -n "$leak_line" ] && [ -n "$sink_line" ] || hc_bail "no REF-LEAK/REF-SINK line in $src"
 
-# check_json DESCRIPTION PYTHON: runs PYTHON with `p` the report's only
-# process, LEAK and SINK the marker lines; it prints what is wrong.
+# What the checks share: the marker lines, and where a stack was made.
+prelude="
+LEAK = $leak_line
+SINK = $sink_line
+def top(stack):
+    # The frame the program wrote: the innermost with a source file.
+    for fr in stack:
+        if fr.get('file'):
+            return fr
+    return stack[0] if stack else {}
+def where(stack):
+    fr = top(stack)
+    return '%s %s:%s' % (fr.get('function'), fr.get('file'), fr.get('line'))
+"
+
+# check_json DESCRIPTION CODE: hc_check_json on the last report.
 check_json()
 {
-	_r_msg=$(python3 - "$HC_TMP/report.json" "$2" "$leak_line" "$sink_line" 2>&1 <<'PY'
-import json, sys
-try:
-    with open(sys.argv[1]) as f:
-        report = json.load(f)
-    procs = report["processes"]
-    if len(procs) != 1:
-        print("expected 1 process, the report has %d" % len(procs))
-        sys.exit(0)
-    def top(stack):
-        # The frame the program wrote: the innermost with a source file.
-        for fr in stack:
-            if fr.get("file"):
-                return fr
-        return stack[0] if stack else {}
-    def where(stack):
-        fr = top(stack)
-        return "%s %s:%s" % (fr.get("function"), fr.get("file"), fr.get("line"))
-    exec(sys.argv[2], {"p": procs[0], "LEAK": int(sys.argv[3]), "SINK": int(sys.argv[4]),
-                       "top": top, "where": where})
-except Exception as e:
-    print("cannot check the report: %r" % (e,))
-PY
-)
-	[ -z "$_r_msg" ]
-	hc_ok $? "$1" "$_r_msg"
+	hc_check_json "$HC_TMP/report.json" "$1" "$2" "$prelude"
 }
 
 hc_run_json gobject_refs
