@@ -35,6 +35,10 @@ struct shim_thread {
 	uint32_t tid;
 	uint64_t seq_next, seq_end;	/* this thread's batch of birth numbers */
 	struct shim_young *young;	/* its young blocks (shim_young.c) */
+	/* Copies of young->set's slots and bucket mask, so that a lookup's
+	 * loads do not wait on a chain of pointers; set with young. */
+	struct hc_slot *young_slots;
+	uint32_t young_bmask;
 	bool young_off;		/* no young set: exiting, or none to be had */
 };
 

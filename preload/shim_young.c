@@ -87,6 +87,12 @@ static inline void young_leave(struct shim_young *y)
 
 static void young_release(void *arg);
 
+static void young_cache_set(struct shim_thread *t, const struct shim_young *y)
+{
+	t->young_slots = y ? y->set->slots : NULL;
+	t->young_bmask = y ? y->set->bmask : 0;
+}
+
 /* Gives t a set: an abandoned one (its records are live blocks all the
  * same) or a new one from the metadata arena. */
 static struct shim_young *young_attach(struct shim_thread *t)
@@ -120,6 +126,7 @@ static struct shim_young *young_attach(struct shim_thread *t)
 	 * only means the set is never reused. */
 	pthread_setspecific(shim_young_key, y);
 	t->young = y;
+	young_cache_set(t, y);
 	t->young_off = false;
 	return y;
 }
@@ -127,6 +134,7 @@ static struct shim_young *young_attach(struct shim_thread *t)
 bool shim_young_put(struct shim_thread *t, const struct hc_block_rec *rec)
 {
 	struct shim_young *y = t->young;
+	struct hc_slot *b;
 	int r;
 
 	/* An address the shared table cannot hold (5-level paging) must not
@@ -139,9 +147,15 @@ bool shim_young_put(struct shim_thread *t, const struct hc_block_rec *rec)
 		y->bypass--;
 		return false;
 	}
+	b = hc_young_bucket_of(t->young_slots, t->young_bmask, rec->addr);
 	if (!young_enter(t))
 		return false;
+	if (HC_LIKELY(hc_youngset_put_free_way(y->set, b, rec))) {
+		young_leave(y);
+		return true;
+	}
 	r = hc_youngset_put(y->set, rec, young_sink, NULL);
+	young_cache_set(t, y);	/* the set may have grown */
 	young_leave(y);
 	if (r == HC_ERR_ARG)
 		return false;
@@ -153,11 +167,17 @@ bool shim_young_put(struct shim_thread *t, const struct hc_block_rec *rec)
 bool shim_young_take(struct shim_thread *t, uintptr_t addr, struct hc_block_rec *out)
 {
 	struct shim_young *y = t->young;
+	struct hc_slot *b;
 	bool found;
 
-	if (!y || !young_enter(t))
+	if (!y)
 		return false;
-	found = hc_youngset_take(y->set, addr, out);
+	/* The bucket's address depends on nothing another thread changes:
+	 * its loads start before the gate is checked. */
+	b = hc_young_bucket_of(t->young_slots, t->young_bmask, addr);
+	if (!young_enter(t))
+		return false;
+	found = hc_youngset_take_in(y->set, b, addr, out);
 	young_leave(y);
 	return found;
 }
@@ -268,6 +288,7 @@ static void young_release(void *arg)
 		if (hc_youngset_drain(y->set, young_sink, NULL) != HC_OK)
 			atomic_store(&shim_g.degraded, 1);
 		t->young = NULL;
+		young_cache_set(t, NULL);
 		t->young_off = true;	/* later destructors use the table */
 		young_leave(y);
 		t->in_table--;

@@ -7,10 +7,6 @@
 
 #include "youngset.h"
 
-/* Over a window of this many inserts, more than one eviction in 64
- * doubles the set: an evicted block that dies soon after costs its free a
- * trip to the shared table. */
-#define YOUNG_WINDOW 4096u
 #define YOUNG_ALIGN 128u
 
 static bool young_way_free(uintptr_t a)
@@ -21,11 +17,7 @@ static bool young_way_free(uintptr_t a)
 /* The first free way of bucket b, or HC_YOUNG_WAYS. */
 static unsigned young_free_way(const struct hc_slot *b)
 {
-	unsigned j;
-
-	for (j = 0; j < HC_YOUNG_WAYS && !young_way_free(b[j].addr); j++)
-		;
-	return j;
+	return (unsigned)__builtin_ctz(hc_young_free_ways(b) | 1u << HC_YOUNG_WAYS);
 }
 
 static int young_alloc(struct hc_youngset *ys, uint32_t nbuckets)
@@ -120,16 +112,16 @@ int hc_youngset_put(struct hc_youngset *ys, const struct hc_block_rec *rec,
 
 	if (HC_UNLIKELY(!rec->addr || (rec->addr & HC_YOUNG_FREED)))
 		return HC_ERR_ARG;
-	if (HC_UNLIKELY(++ys->window_puts == YOUNG_WINDOW)) {
-		bool grow = ys->window_evictions > YOUNG_WINDOW / 64 &&
+	if (HC_UNLIKELY(++ys->window_puts == HC_YOUNG_WINDOW)) {
+		bool grow = ys->window_evictions > HC_YOUNG_WINDOW / 64 &&
 			    ys->bmask + 1 < ys->max_buckets;
 
 		ys->window_puts = ys->window_evictions = 0;
 		if (grow)
 			ret = young_grow(ys, sink, arg);
 	}
-	bucket = (uint32_t)hc_slot_hash(rec->addr) & ys->bmask;
-	b = &ys->slots[bucket * HC_YOUNG_WAYS];
+	b = hc_young_bucket(ys, rec->addr);
+	bucket = (uint32_t)(b - ys->slots) / HC_YOUNG_WAYS;
 	j = young_free_way(b);
 	if (HC_LIKELY(j < HC_YOUNG_WAYS)) {
 		ys->live++;

@@ -38,6 +38,10 @@
 #define HC_YOUNG_WAYS 4u	/* hc_young_match() compares 4 */
 #define HC_YOUNG_FREED ((uintptr_t)1)
 #define HC_YOUNG_VICTIMS 16u
+/* Over a window of this many inserts, more than one eviction in 64
+ * doubles the set: an evicted block that dies soon after costs its free a
+ * trip to the shared table. */
+#define HC_YOUNG_WINDOW 4096u
 
 struct hc_youngset {
 	struct hc_slot *slots;	/* nbuckets * HC_YOUNG_WAYS, 128-aligned */
@@ -83,9 +87,49 @@ static inline unsigned hc_young_match(const struct hc_slot *b, uintptr_t v)
 	       (unsigned)(b[2].addr == v) << 2 | (unsigned)(b[3].addr == v) << 3;
 }
 
+/* A multiply and a shift: the top half of the product mixes every bit
+ * of the address, and a lookup waits on this hash. */
+static inline struct hc_slot *hc_young_bucket_of(struct hc_slot *slots, uint32_t bmask,
+						 uintptr_t addr)
+{
+	return &slots[((uint32_t)((addr * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & bmask) *
+		      HC_YOUNG_WAYS];
+}
+
 static inline struct hc_slot *hc_young_bucket(const struct hc_youngset *ys, uintptr_t addr)
 {
-	return &ys->slots[((uint32_t)hc_slot_hash(addr) & ys->bmask) * HC_YOUNG_WAYS];
+	return hc_young_bucket_of(ys->slots, ys->bmask, addr);
+}
+
+/* The ways of bucket b that are free (never used, or freed), as a bit
+ * mask. */
+static inline unsigned hc_young_free_ways(const struct hc_slot *b)
+{
+	unsigned m = 0, j;
+
+	for (j = 0; j < HC_YOUNG_WAYS; j++)
+		m |= (unsigned)(b[j].addr == 0 || (b[j].addr & HC_YOUNG_FREED)) << j;
+	return m;
+}
+
+/*
+ * The common insert, inline: rec into a free way of b, its bucket in ys.
+ * Returns false, changing nothing, when hc_youngset_put must do it: the
+ * bucket is full, the set is due its check for growing, or rec->addr is
+ * one the set cannot hold.
+ */
+static inline bool hc_youngset_put_free_way(struct hc_youngset *ys, struct hc_slot *b,
+					    const struct hc_block_rec *rec)
+{
+	unsigned free = hc_young_free_ways(b);
+
+	if (HC_UNLIKELY(!free || ys->window_puts + 1 >= HC_YOUNG_WINDOW || !rec->addr ||
+			(rec->addr & HC_YOUNG_FREED)))
+		return false;
+	ys->window_puts++;
+	hc_slot_pack(&b[__builtin_ctz(free)], rec);
+	ys->live++;
+	return true;
 }
 
 /* Takes addr's record out of the evicted ones waiting for the sink. */
@@ -93,10 +137,9 @@ bool hc_youngset_take_victim(struct hc_youngset *ys, uintptr_t addr, struct hc_b
 
 /* Removes addr's record, copying it to *out (may be NULL). Returns true if
  * the set had it. */
-static inline bool hc_youngset_take(struct hc_youngset *ys, uintptr_t addr,
-				    struct hc_block_rec *out)
+static inline bool hc_youngset_take_in(struct hc_youngset *ys, struct hc_slot *b,
+				       uintptr_t addr, struct hc_block_rec *out)
 {
-	struct hc_slot *b = hc_young_bucket(ys, addr);
 	unsigned m = hc_young_match(b, addr);
 
 	if (!m || (addr & HC_YOUNG_FREED))
@@ -107,6 +150,12 @@ static inline bool hc_youngset_take(struct hc_youngset *ys, uintptr_t addr,
 	b->addr = addr | HC_YOUNG_FREED;
 	ys->live--;
 	return true;
+}
+
+static inline bool hc_youngset_take(struct hc_youngset *ys, uintptr_t addr,
+				    struct hc_block_rec *out)
+{
+	return hc_youngset_take_in(ys, hc_young_bucket(ys, addr), addr, out);
 }
 
 /* As hc_blocktable_update_flags, for the set's records. */

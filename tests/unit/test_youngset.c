@@ -31,6 +31,17 @@ static struct hc_block_rec young_rec(uint64_t i)
 	return r;
 }
 
+static void young_assert_same(const struct hc_block_rec *got, const struct hc_block_rec *want)
+{
+	ck_assert_uint_eq(got->addr, want->addr);
+	ck_assert_uint_eq(got->size, want->size);
+	ck_assert_uint_eq(got->seq, want->seq);
+	ck_assert_uint_eq(got->stack, want->stack);
+	ck_assert_uint_eq(got->tid, want->tid);
+	ck_assert_uint_eq(got->kind, want->kind);
+	ck_assert_uint_eq(got->flags, want->flags);
+}
+
 /* A sink that keeps what it is given, or refuses when fail is set. */
 struct young_sink {
 	struct hc_block_rec *got;
@@ -85,13 +96,7 @@ START_TEST(test_young_round_trip)
 			in_sink |= sink.got[k].addr == want.addr;
 		ck_assert_int_eq(hc_youngset_take(ys, want.addr, &out), !in_sink);
 		if (!in_sink) {
-			ck_assert_uint_eq(out.addr, want.addr);
-			ck_assert_uint_eq(out.size, want.size);
-			ck_assert_uint_eq(out.seq, want.seq);
-			ck_assert_uint_eq(out.stack, want.stack);
-			ck_assert_uint_eq(out.tid, want.tid);
-			ck_assert_uint_eq(out.kind, want.kind);
-			ck_assert_uint_eq(out.flags, want.flags);
+			young_assert_same(&out, &want);
 		}
 		/* A second take finds nothing. */
 		ck_assert(!hc_youngset_take(ys, want.addr, NULL));
@@ -236,6 +241,52 @@ START_TEST(test_young_flags_and_recently_freed)
 }
 END_TEST
 
+/* The inline insert the shim uses first: it fills free ways (freed ones
+ * included), and hands back, untouched, what needs hc_youngset_put: a
+ * full bucket, the growth check, an address the set cannot hold. */
+START_TEST(test_young_put_free_way)
+{
+	struct hc_youngset *ys = hc_youngset_new(1, 2);	/* one bucket */
+	struct young_sink sink;
+	struct hc_block_rec r, out;
+	struct hc_slot *b;
+	uint64_t i;
+
+	ck_assert_ptr_nonnull(ys);
+	young_sink_init(&sink, 64);
+	b = hc_young_bucket(ys, young_rec(0).addr);
+	for (i = 0; i < HC_YOUNG_WAYS; i++) {
+		r = young_rec(i);
+		ck_assert_ptr_eq(hc_young_bucket(ys, r.addr), b);
+		ck_assert(hc_youngset_put_free_way(ys, b, &r));
+	}
+	r = young_rec(HC_YOUNG_WAYS);
+	ck_assert(!hc_youngset_put_free_way(ys, b, &r));
+	ck_assert_uint_eq(hc_youngset_count(ys), HC_YOUNG_WAYS);
+	/* A freed way is free again, and the record round-trips. */
+	ck_assert(hc_youngset_take(ys, young_rec(2).addr, NULL));
+	ck_assert(hc_youngset_put_free_way(ys, b, &r));
+	ck_assert(hc_youngset_take(ys, r.addr, &out));
+	young_assert_same(&out, &r);
+	r.addr |= 1;
+	ck_assert(!hc_youngset_put_free_way(ys, b, &r));
+	r.addr = 0;
+	ck_assert(!hc_youngset_put_free_way(ys, b, &r));
+	/* At the end of a window the growth check is hc_youngset_put's. */
+	for (i = 0; i < HC_YOUNG_WINDOW; i++) {
+		r = young_rec(100 + i % 2);
+		if (!hc_youngset_put_free_way(ys, hc_young_bucket(ys, r.addr), &r))
+			break;
+		ck_assert(hc_youngset_take(ys, r.addr, NULL));
+	}
+	ck_assert_uint_lt(i, HC_YOUNG_WINDOW);
+	ck_assert_int_eq(hc_youngset_put(ys, &r, young_sink_fn, &sink), HC_OK);
+	ck_assert(hc_youngset_take(ys, r.addr, NULL));
+	free(sink.got);
+	hc_youngset_free(ys);
+}
+END_TEST
+
 START_TEST(test_young_sink_failure)
 {
 	struct hc_youngset *ys = hc_youngset_new(1, 1);	/* one bucket */
@@ -312,6 +363,7 @@ Suite *suite_youngset(void)
 	tcase_add_test(tc, test_young_grows_to_lifetime);
 	tcase_add_test(tc, test_young_victims_are_still_found);
 	tcase_add_test(tc, test_young_flags_and_recently_freed);
+	tcase_add_test(tc, test_young_put_free_way);
 	tcase_add_test(tc, test_young_sink_failure);
 	tcase_add_test(tc, test_blocktable_insert_slots);
 	suite_add_tcase(s, tc);
