@@ -106,21 +106,11 @@ extern pthread_mutex_t shim_mmap_lock;
 /* shim_alloc.c */
 /* Brings the shim up on first use; returns true when it is ready. */
 bool shim_ensure_init(void);
-/* Records a new block (p may be NULL: then nothing). Never fails: on OOM
- * the shim is marked degraded. */
-void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uint8_t flags,
-		       uintptr_t caller, uintptr_t caller_sp);
 /* A block flag of the shim's own, never written to a snapshot: the block
  * must go back through dallocx, because its requested size does not tell
  * jemalloc its size class (allocated with an alignment, or resized in
  * place: a large block shrunk below 4 KiB is still a large one). */
 #define SHIM_BLOCK_UNSIZED 0x80u
-/* Forgets p; returns false (and reports) when heapcycle never returned p,
- * in which case the caller must not hand p to jemalloc. *size gets the
- * block's requested size when the table knew it, else 0; *sized whether
- * it may be freed by that size (recorded, allocated without alignment). */
-bool shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint64_t *size,
-		      bool *sized, uintptr_t caller, uintptr_t caller_sp);
 /* Sets and clears flag bits of p's record wherever it is kept (this
  * thread's young blocks, the shared table, another thread's young blocks),
  * copying it to *rec (may be NULL). Returns true if p is a recorded block.
@@ -281,11 +271,8 @@ static inline bool shim_young_active(void)
 
 	return atomic_load_explicit(&shim_young_enabled, memory_order_relaxed);
 }
-/* The calling thread's own set; false when it must use the shared table
- * (no set, a quiescence running, or p not there). Caller: in_table > 0
- * and not re-entered from inside the records. */
-bool shim_young_put(struct shim_thread *t, const struct hc_block_rec *rec);
-bool shim_young_take(struct shim_thread *t, uintptr_t addr, struct hc_block_rec *out);
+/* shim_young_put and shim_young_take, the hot path: shim_young.h.
+ * As they are, for a block's flags. */
 bool shim_young_update_flags(struct shim_thread *t, uintptr_t addr, uint8_t set,
 			     uint8_t clear, struct hc_block_rec *out);
 /* Stops every thread from using its set and waits until none is inside

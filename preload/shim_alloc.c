@@ -27,7 +27,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "shim.h"
+#include "shim_young.h"
 
 /* Interposed names that glibc no longer declares. */
 void cfree(void *p);
@@ -410,8 +410,13 @@ out:
  * batch: enough for "oldest first" in reports. */
 #define SHIM_SEQ_BATCH 256
 
-void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uint8_t flags,
-		       uintptr_t caller, uintptr_t caller_sp)
+/* Records a new block (p may be NULL: then nothing). Never fails: on OOM
+ * the shim is marked degraded. Inline, as the rest of the hot path: the
+ * calls and register saves between the layers of a malloc/free pair cost
+ * as much as a lookup. */
+static inline __attribute__((always_inline)) void
+shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uint8_t flags, uintptr_t caller,
+		  uintptr_t caller_sp)
 {
 	struct shim_thread *t = &shim_tls;
 	struct hc_block_rec rec;
@@ -464,8 +469,8 @@ void shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uint8_t fl
  * When there is no record, *freed tells whether p was freed recently (a
  * double free) and rec holds that old record. Caller: t->in_table == 0.
  */
-static bool shim_blocks_take(struct shim_thread *t, uintptr_t p, struct hc_block_rec *rec,
-			     bool *freed)
+static inline __attribute__((always_inline)) bool
+shim_blocks_take(struct shim_thread *t, uintptr_t p, struct hc_block_rec *rec, bool *freed)
 {
 	bool found;
 
@@ -604,8 +609,13 @@ static void shim_bad_free(void *p, enum hc_bad_free_kind kind, enum hc_free_op o
 	shim_say(msg, (uintptr_t)p);
 }
 
-bool shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint64_t *size,
-		      bool *sized, uintptr_t caller, uintptr_t caller_sp)
+/* Forgets p; returns false (and reports) when heapcycle never returned p,
+ * in which case the caller must not hand p to jemalloc. *size gets the
+ * block's requested size when the table knew it, else 0; *sized whether
+ * it may be freed by that size (recorded, allocated without alignment). */
+static inline __attribute__((always_inline)) bool
+shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint64_t *size, bool *sized,
+		 uintptr_t caller, uintptr_t caller_sp)
 {
 	struct shim_thread *t = &shim_tls;
 	struct hc_block_rec rec;

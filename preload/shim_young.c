@@ -20,8 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim.h"
-#include "youngset.h"
+#include "shim_young.h"
 
 /* Not static: shim_young_active() in shim.h reads it inline. */
 
@@ -35,17 +34,8 @@
 #define SHIM_YOUNG_STRIKES 4u
 #define SHIM_YOUNG_BYPASS 65536u
 
-struct shim_young {
-	_Atomic int busy;		/* the owner is inside its set */
-	_Atomic int owned;		/* a live thread owns it */
-	struct shim_young *next;	/* the registry; never unlinked */
-	struct hc_youngset *set;
-	uint32_t strikes;		/* under the quiescence */
-	uint32_t bypass;		/* the owner's, set under quiescence */
-} __attribute__((aligned(64)));
-
 static struct shim_young *_Atomic shim_young_list;
-static _Atomic int shim_young_gate;
+_Atomic int shim_young_gate;
 _Atomic int shim_young_enabled;
 static pthread_mutex_t shim_young_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t shim_young_key;
@@ -59,30 +49,6 @@ static int young_sink(const struct hc_slot *slots, size_t n, void *arg)
 {
 	(void)arg;
 	return hc_blocktable_insert_slots(shim_g.table, slots, n);
-}
-
-/* Raises t's busy flag; returns its set, or NULL when the gate is closed
- * or the thread has none (then the shared table is used). */
-static inline struct shim_young *young_enter(struct shim_thread *t)
-{
-	struct shim_young *y = t->young;
-
-	atomic_store_explicit(&y->busy, 1, memory_order_relaxed);
-	/* The hardware may still order the load before the store: the
-	 * quiescer's membarrier takes care of that, this keeps the compiler
-	 * from doing it. */
-	atomic_signal_fence(memory_order_seq_cst);
-	if (HC_UNLIKELY(atomic_load_explicit(&shim_young_gate, memory_order_relaxed))) {
-		atomic_store_explicit(&y->busy, 0, memory_order_release);
-		return NULL;
-	}
-	return y;
-}
-
-static inline void young_leave(struct shim_young *y)
-{
-	atomic_signal_fence(memory_order_seq_cst);
-	atomic_store_explicit(&y->busy, 0, memory_order_release);
 }
 
 static void young_release(void *arg);
@@ -131,55 +97,33 @@ static struct shim_young *young_attach(struct shim_thread *t)
 	return y;
 }
 
-bool shim_young_put(struct shim_thread *t, const struct hc_block_rec *rec)
+bool shim_young_put_slow(struct shim_thread *t, const struct hc_block_rec *rec)
 {
 	struct shim_young *y = t->young;
-	struct hc_slot *b;
 	int r;
 
-	/* An address the shared table cannot hold (5-level paging) must not
-	 * be evicted there later: it goes the table's way now. */
 	if (HC_UNLIKELY(!hc_tslot_fits(rec->addr)))
 		return false;
-	if (HC_UNLIKELY(!y) && !(y = young_attach(t)))
+	if (!y && !(y = young_attach(t)))
 		return false;
-	if (HC_UNLIKELY(y->bypass)) {
+	if (y->bypass) {
 		y->bypass--;
 		return false;
 	}
-	b = hc_young_bucket_of(t->young_slots, t->young_bmask, rec->addr);
-	if (!young_enter(t))
+	if (!shim_young_enter(t))
 		return false;
-	if (HC_LIKELY(hc_youngset_put_free_way(y->set, b, rec))) {
-		young_leave(y);
+	if (hc_youngset_put_free_way(y->set, hc_young_bucket(y->set, rec->addr), rec)) {
+		shim_young_leave(y);
 		return true;
 	}
 	r = hc_youngset_put(y->set, rec, young_sink, NULL);
 	young_cache_set(t, y);	/* the set may have grown */
-	young_leave(y);
+	shim_young_leave(y);
 	if (r == HC_ERR_ARG)
 		return false;
 	if (r != HC_OK)
 		atomic_store(&shim_g.degraded, 1);
 	return true;
-}
-
-bool shim_young_take(struct shim_thread *t, uintptr_t addr, struct hc_block_rec *out)
-{
-	struct shim_young *y = t->young;
-	struct hc_slot *b;
-	bool found;
-
-	if (!y)
-		return false;
-	/* The bucket's address depends on nothing another thread changes:
-	 * its loads start before the gate is checked. */
-	b = hc_young_bucket_of(t->young_slots, t->young_bmask, addr);
-	if (!young_enter(t))
-		return false;
-	found = hc_youngset_take_in(y->set, b, addr, out);
-	young_leave(y);
-	return found;
 }
 
 bool shim_young_update_flags(struct shim_thread *t, uintptr_t addr, uint8_t set,
@@ -188,10 +132,10 @@ bool shim_young_update_flags(struct shim_thread *t, uintptr_t addr, uint8_t set,
 	struct shim_young *y = t->young;
 	bool found;
 
-	if (!y || !young_enter(t))
+	if (!y || !shim_young_enter(t))
 		return false;
 	found = hc_youngset_update_flags(y->set, addr, set, clear, out);
-	young_leave(y);
+	shim_young_leave(y);
 	return found;
 }
 
@@ -283,14 +227,14 @@ static void young_release(void *arg)
 
 	if (y && y == t->young) {
 		t->in_table++;
-		while (!young_enter(t))
+		while (!shim_young_enter(t))
 			sched_yield();	/* a quiescence is running */
 		if (hc_youngset_drain(y->set, young_sink, NULL) != HC_OK)
 			atomic_store(&shim_g.degraded, 1);
 		t->young = NULL;
 		young_cache_set(t, NULL);
 		t->young_off = true;	/* later destructors use the table */
-		young_leave(y);
+		shim_young_leave(y);
 		t->in_table--;
 		atomic_store(&y->owned, 0);
 	}

@@ -11,7 +11,7 @@
 
 static bool young_way_free(uintptr_t a)
 {
-	return a == 0 || (a & HC_YOUNG_FREED);
+	return a & HC_YOUNG_FREED;
 }
 
 /* The first free way of bucket b, or HC_YOUNG_WAYS. */
@@ -22,7 +22,7 @@ static unsigned young_free_way(const struct hc_slot *b)
 
 static int young_alloc(struct hc_youngset *ys, uint32_t nbuckets)
 {
-	size_t n = (size_t)nbuckets * HC_YOUNG_WAYS;
+	size_t i, n = (size_t)nbuckets * HC_YOUNG_WAYS;
 
 	/* A bucket is two whole cache lines. */
 	ys->raw = hc_mem_calloc(n * sizeof(struct hc_slot) + YOUNG_ALIGN, 1);
@@ -34,6 +34,8 @@ static int young_alloc(struct hc_youngset *ys, uint32_t nbuckets)
 	}
 	ys->slots = (struct hc_slot *)(((uintptr_t)ys->raw + YOUNG_ALIGN - 1) &
 				       ~(uintptr_t)(YOUNG_ALIGN - 1));
+	for (i = 0; i < n; i++)
+		ys->slots[i].addr = HC_YOUNG_FREED;	/* empty */
 	ys->bmask = nbuckets - 1;
 	ys->live = 0;
 	return HC_OK;
@@ -219,7 +221,7 @@ int hc_youngset_drain(struct hc_youngset *ys, hc_youngset_sink_fn sink, void *ar
 		if (young_way_free(ys->slots[i].addr))
 			continue;
 		batch[k++] = ys->slots[i];
-		ys->slots[i].addr = 0;
+		ys->slots[i].addr = HC_YOUNG_FREED;
 		ys->live--;
 		if (k == HC_ARRAY_SIZE(batch) || !ys->live) {
 			if (sink(batch, k, arg) != HC_OK)

@@ -33,7 +33,8 @@
  *
  * A removed record keeps its place with its address's low bit set (block
  * addresses are at least 8-aligned), which no lookup matches: a double
- * free still finds it until the way is reused.
+ * free still finds it until the way is reused. An empty way holds address
+ * 1, so that one bit tells every free way.
  */
 #define HC_YOUNG_WAYS 4u	/* hc_young_match() compares 4 */
 #define HC_YOUNG_FREED ((uintptr_t)1)
@@ -102,14 +103,11 @@ static inline struct hc_slot *hc_young_bucket(const struct hc_youngset *ys, uint
 }
 
 /* The ways of bucket b that are free (never used, or freed), as a bit
- * mask. */
+ * mask: their low address bit. */
 static inline unsigned hc_young_free_ways(const struct hc_slot *b)
 {
-	unsigned m = 0, j;
-
-	for (j = 0; j < HC_YOUNG_WAYS; j++)
-		m |= (unsigned)(b[j].addr == 0 || (b[j].addr & HC_YOUNG_FREED)) << j;
-	return m;
+	return (unsigned)((b[0].addr & HC_YOUNG_FREED) | (b[1].addr & HC_YOUNG_FREED) << 1 |
+			  (b[2].addr & HC_YOUNG_FREED) << 2 | (b[3].addr & HC_YOUNG_FREED) << 3);
 }
 
 /*
