@@ -46,7 +46,7 @@ else
 fi
 VG_DIV=${BENCH_VG_DIV:-10}
 WORKLOADS=${BENCH_WORKLOADS:-micro-1t micro-2t python sqlite gcc perl}
-VARIANTS=${BENCH_VARIANTS:-native jemalloc heapcycle heapcycle-nosnap heapcycle-nostacks heaptrack memcheck lsan}
+VARIANTS=${BENCH_VARIANTS:-native jemalloc heapcycle heapcycle-nosnap heapcycle-nostacks heapcycle-noscrub heaptrack memcheck lsan}
 
 die() { echo "bench: $*" >&2; exit 1; }
 note() { echo "bench: $*" >&2; }
@@ -200,7 +200,7 @@ wl_cmd() {
 # variant_ok VARIANT WORKLOAD: whether the pair is measured.
 variant_ok() {
 	case $1 in
-	native|heapcycle|heapcycle-nosnap|heapcycle-nostacks) return 0 ;;
+	native|heapcycle|heapcycle-nosnap|heapcycle-nostacks|heapcycle-noscrub) return 0 ;;
 	jemalloc) [ -n "$JEMALLOC" ] ;;
 	heaptrack) have heaptrack ;;
 	memcheck) have valgrind ;;
@@ -233,6 +233,7 @@ run_one() {
 	heapcycle) set -- "$HC" run -- "$@" ;;
 	heapcycle-nosnap) set -- "$HC" run --no-snapshot-at-exit -- "$@" ;;
 	heapcycle-nostacks) set -- "$HC" run --no-stacks -- "$@" ;;
+	heapcycle-noscrub) set -- "$HC" run --no-stacks --no-scrub-freed -- "$@" ;;
 	heaptrack) set -- heaptrack -o "$TMP/ht.$wl" "$@" ;;
 	memcheck) set -- valgrind --tool=memcheck --leak-check=full \
 		--trace-children=yes --log-file="$TMP/vg.%p" "$@" ;;

@@ -17,13 +17,14 @@ import sys
 from collections import defaultdict
 
 ORDER = ["native", "jemalloc", "heapcycle", "heapcycle-nosnap",
-         "heapcycle-nostacks", "heaptrack", "memcheck", "lsan"]
+         "heapcycle-nostacks", "heapcycle-noscrub", "heaptrack", "memcheck", "lsan"]
 LABEL = {
     "native": "native (glibc)",
     "jemalloc": "jemalloc (LD_PRELOAD)",
     "heapcycle": "heapcycle run",
     "heapcycle-nosnap": "heapcycle, no exit snapshot",
     "heapcycle-nostacks": "heapcycle --no-stacks",
+    "heapcycle-noscrub": "heapcycle --no-stacks --no-scrub-freed",
     "heaptrack": "heaptrack",
     "memcheck": "memcheck --leak-check=full",
     "lsan": "LeakSanitizer (clang)",
@@ -136,6 +137,11 @@ def main():
         snap = None
         if medians.get((wl, "heapcycle")) and medians.get((wl, "heapcycle-nosnap")):
             snap = medians[(wl, "heapcycle")] - medians[(wl, "heapcycle-nosnap")]
+        ns = ratio(wl, "heapcycle-noscrub")
+        if ns:
+            print("  %s: the bookkeeping alone (--no-stacks --no-scrub-freed) %sx native; "
+                  "zeroing blocks for scrub_freed %sx" % (
+                      wl, fmt(ns, ".2f"), fmt(hcn - ns if hcn else None, ".2f")))
         print("  %s: exit snapshot + report = %s s (heapcycle run minus the run "
               "with --no-snapshot-at-exit); heapcycle without it %sx native" % (
                   wl, fmt(snap, ".3f"), fmt(ratio(wl, "heapcycle-nosnap"), ".2f")))
