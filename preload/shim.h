@@ -300,6 +300,8 @@ void shim_gref_fill(struct hc_snapshot *snap, struct hc_arena *arena);
 /* shim_periodic.c: starts the snapshot thread when snapshot_signal or
  * snapshot_interval is set. Called once, from the constructor. */
 void shim_periodic_init(void);
+/* In a fork child: its own pipe and helper thread. */
+void shim_periodic_after_fork_child(void);
 
 /* shim_fork.c */
 void shim_fork_init(void);

@@ -60,8 +60,9 @@ static void shim_postfork_child(void)
 	shim_tls.in_table--;
 	atomic_store(&shim_g.exit_snapshot_done, 0);
 	atomic_store(&shim_g.exit_tid, 0);
-	/* The snapshot thread did not survive the fork. */
+	/* The snapshot thread did not survive the fork: a new one. */
 	atomic_store(&shim_g.helper_tid, 0);
+	shim_periodic_after_fork_child();
 }
 
 void shim_fork_init(void)

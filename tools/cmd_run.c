@@ -599,7 +599,8 @@ static int hc_run_exit_status(int wstatus)
 	return 1;
 }
 
-/* Prints the note on snapshots taken by heapcycle_snapshot(). */
+/* Prints the note on snapshots taken while the program ran (by
+ * heapcycle_snapshot(), on a signal or on the interval). */
 static void hc_run_note_api(const struct hc_run_state *st)
 {
 	size_t napi = 0;
@@ -609,8 +610,9 @@ static void hc_run_note_api(const struct hc_run_state *st)
 	if (!napi)
 		return;
 	fflush(stdout);
-	fprintf(stderr, "heapcycle: note: %zu snapshot%s taken by heapcycle_snapshot() "
-		"not reported, see 'heapcycle report':", napi, napi > 1 ? "s" : "");
+	fprintf(stderr, "heapcycle: note: %zu snapshot%s taken while the program ran "
+		"(heapcycle_snapshot(), a signal, an interval) not reported, "
+		"see 'heapcycle report':", napi, napi > 1 ? "s" : "");
 	for (size_t k = 0; k < st->nfiles; k++)
 		if (st->is_api[k])
 			fprintf(stderr, " %s", st->files[k]);

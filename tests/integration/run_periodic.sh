@@ -1,0 +1,67 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Snapshots while the program runs (--snapshot-signal, --snapshot-interval),
+# in a program that forks (tests/programs/periodic_fork.c): each process's
+# signals and intervals make snapshots of that process, named by its pid,
+# and `heapcycle run` lists them without reporting them as leaks.
+[ -n "$HC_SRCDIR" ] || { echo "Bail out! HC_SRCDIR is not set (run through make check)"; exit 1; }
+. "$HC_SRCDIR/tests/integration/lib.sh"
+
+hc_require_env
+hc_require_programs periodic_fork
+hc_tmpdir
+mkdir "$HC_TMP/snap" || hc_bail "mkdir failed"
+
+hc_run periodic --snapshot-signal=12 --snapshot-interval=1 -o "$HC_TMP/snap/snap.%p.hcs" \
+	-- "$HC_PROGRAMS/periodic_fork"
+hc_ok "$rc" "heapcycle run exits 0" "exit status $rc" "$(tail -5 "$HC_TMP/periodic.err")"
+
+# One line per snapshot file: pid and reason, from the JSON report of each.
+: >"$HC_TMP/snaps"
+for f in "$HC_TMP"/snap/snap.*; do
+	[ -f "$f" ] || continue
+	"$HEAPCYCLE" report --format json "$f" >"$HC_TMP/one.json" 2>"$HC_TMP/one.err" ||
+		hc_ok 1 "heapcycle report reads $f" "$(cat "$HC_TMP/one.err")"
+	python3 -c '
+import json, sys
+for p in json.load(open(sys.argv[1]))["processes"]:
+    print(p["pid"], p["reason"])' "$HC_TMP/one.json" >>"$HC_TMP/snaps"
+done
+
+parent=$(sed -n 's/^heapcycle-test: role=parent pid=//p' "$HC_TMP/periodic.out")
+child=$(sed -n 's/^heapcycle-test: role=child pid=//p' "$HC_TMP/periodic.out")
+count() { grep -c "^$1 $2\$" "$HC_TMP/snaps"; }
+listing=$(sort "$HC_TMP/snaps" | uniq -c)
+
+[ -n "$parent" ] && [ -n "$child" ] && [ "$parent" != "$child" ]
+hc_ok $? "the program printed the parent's and the child's pid" "$(cat "$HC_TMP/periodic.out")"
+
+n=$(count "$parent" signal)
+[ "$n" -eq 1 ]
+hc_ok $? "the parent's one signal made one snapshot of the parent (the child's signals none)" \
+	"parent $parent has $n signal snapshot(s); snapshots by pid and reason:" "$listing"
+
+n=$(count "$child" signal)
+[ "$n" -ge 1 ] && [ "$n" -le 2 ]
+hc_ok $? "the child's signals made snapshots of the child" \
+	"child $child has $n signal snapshot(s); snapshots by pid and reason:" "$listing"
+
+for role in parent child; do
+	eval "pid=\$$role"
+	n=$(count "$pid" interval)
+	[ "$n" -ge 1 ]
+	hc_ok $? "the $role took snapshots on the interval" \
+		"$role $pid has $n interval snapshot(s); snapshots by pid and reason:" "$listing"
+	n=$(count "$pid" exit)
+	[ "$n" -eq 1 ]
+	hc_ok $? "the $role wrote one exit snapshot" \
+		"$role $pid has $n exit snapshot(s); snapshots by pid and reason:" "$listing"
+done
+
+# The report of the run covers the exit snapshots; the others are listed.
+nlive=$(grep -c -v " exit\$" "$HC_TMP/snaps")
+grep -q "note: $nlive snapshots taken while the program ran" "$HC_TMP/periodic.err"
+hc_ok $? "heapcycle run lists the $nlive snapshots taken while the processes ran" \
+	"$(grep note "$HC_TMP/periodic.err")"
+
+hc_finish
