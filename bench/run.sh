@@ -48,6 +48,13 @@ VG_DIV=${BENCH_VG_DIV:-10}
 WORKLOADS=${BENCH_WORKLOADS:-micro-1t micro-2t python sqlite gcc perl}
 VARIANTS=${BENCH_VARIANTS:-native jemalloc heapcycle heapcycle-nosnap heapcycle-nostacks heapcycle-noscrub heaptrack memcheck lsan}
 
+# Only a full default run replaces the results kept next to the sources
+# (bench/results, which the README's table is pasted from): a quick or
+# partial run must not pass for one.
+KEEP_RESULTS=0
+[ "${BENCH_QUICK:-0}" != 1 ] && [ -z "${BENCH_WORKLOADS:-}" ] && [ -z "${BENCH_VARIANTS:-}" ] &&
+	[ -z "${BENCH_SCALE:-}" ] && [ -z "${BENCH_REPEAT:-}" ] && KEEP_RESULTS=1
+
 die() { echo "bench: $*" >&2; exit 1; }
 note() { echo "bench: $*" >&2; }
 
@@ -123,7 +130,8 @@ gen0_bench() {
 	}
 	{ printf "| %d | %d | %d | %d | %.3f | %.3f | %.4f | %.1f | %d/%d |\n", $1, $2, $3, $4, $6, $7, $8, $9, $10, $11 }
 	' "$gcsv" | tee "$RES/gen0.txt"
-	if [ -w "$SRC/results" ] || mkdir -p "$SRC/results" 2>/dev/null; then
+	if [ "$KEEP_RESULTS" = 1 ] && [ -z "${BENCH_GEN0_SIZES:-}" ] && [ -z "${BENCH_GEN0_REPEAT:-}" ] &&
+		{ [ -w "$SRC/results" ] || mkdir -p "$SRC/results" 2>/dev/null; }; then
 		cp "$gcsv" "$RES/gen0.txt" "$SRC/results/" 2>/dev/null
 	fi
 }
@@ -318,7 +326,8 @@ sh "$SRC/symbolize.sh" "$B" 17 | tee "$RES/symbolize.txt" >&2
 	--scale-csv "$RES/scale.csv" --vg-div "$VG_DIV" --scale "$SCALE" | tee "$RES/latest.txt"
 # Keep the latest results next to the sources when they are writable (the
 # README's table is pasted from bench/results/latest.txt).
-if [ -w "$SRC/results" ] || mkdir -p "$SRC/results" 2>/dev/null; then
+if [ "$KEEP_RESULTS" = 1 ] && [ -z "${BENCH_SCALE_N:-}" ] && [ -z "${BENCH_SCALE_REPEAT:-}" ] &&
+	{ [ -w "$SRC/results" ] || mkdir -p "$SRC/results" 2>/dev/null; }; then
 	cp "$RES/latest.csv" "$RES/scale.csv" "$RES/latest.txt" "$SRC/results/" 2>/dev/null
 fi
 note "raw data in $RES"
