@@ -2,65 +2,90 @@
 /*
  * Snapshots while the program runs, for servers that leak slowly: one
  * whenever the snapshot_signal option's signal arrives, and one every
- * snapshot_interval seconds. The signal handler only writes a byte to a
- * pipe (AS-safe); a helper thread, created with every signal blocked so it
- * never steals the program's signals, takes the snapshot. A fork child
- * gets a pipe and a helper of its own. Nothing of this exists unless one
+ * snapshot_interval seconds. The signal handler only bumps a counter and
+ * wakes a futex on it (both AS-safe); a helper thread, created with every
+ * signal blocked so it never steals the program's signals, waits on the
+ * futex and takes the snapshot. No file descriptor is involved: servers
+ * close every descriptor they did not open (closefrom(3)) and reuse the
+ * numbers, and a pipe's byte would then land in one of their files. A
+ * fork child gets a helper of its own. Nothing of this exists unless one
  * of the two options is set.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shim.h"
 
-static int shim_wake_pipe[2] = { -1, -1 };
-/* The pipe's identity: a program that closes every descriptor may have
- * reused the numbers, and a fork child must not close its files. */
-static dev_t shim_wake_dev;
-static ino_t shim_wake_ino;
+/* Signals seen, and how many of them the helper has taken: a fork child
+ * inherits both, so a signal it gets before its helper starts still
+ * counts. */
+static _Atomic uint32_t shim_wake_count;
+static _Atomic uint32_t shim_wake_taken;
+static bool shim_helper_wanted;
 
 static void snapshot_signal_handler(int sig)
 {
 	int saved = errno;
-	char c = 's';
-	ssize_t r;
 
 	(void)sig;
-	do
-		r = write(shim_wake_pipe[1], &c, 1);
-	while (r < 0 && errno == EINTR);
+	atomic_fetch_add(&shim_wake_count, 1);
+	syscall(SYS_futex, &shim_wake_count, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 	errno = saved;
+}
+
+static uint64_t periodic_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void *periodic_main(void *arg)
 {
-	int timeout = shim_g.opts.snapshot_interval > 0 ?
-		      shim_g.opts.snapshot_interval * 1000 : -1;
+	uint64_t interval = shim_g.opts.snapshot_interval > 0 ?
+			    (uint64_t)shim_g.opts.snapshot_interval * 1000000000u : 0;
+	uint64_t next = interval ? periodic_now_ns() + interval : 0;
+	uint32_t taken = atomic_load(&shim_wake_taken);
 
 	(void)arg;
 	atomic_store(&shim_g.helper_tid, shim_gettid());
 	for (;;) {
-		struct pollfd pfd = { .fd = shim_wake_pipe[0], .events = POLLIN };
-		int n = poll(&pfd, 1, timeout);
-		enum hc_snap_reason reason = HC_REASON_INTERVAL;
+		uint32_t now_count = atomic_load(&shim_wake_count);
+		enum hc_snap_reason reason;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return NULL;
-		if (n > 0) {
-			char buf[64];
-
+		if (now_count != taken) {
 			/* Several signals before we got here make one snapshot. */
-			if (read(shim_wake_pipe[0], buf, sizeof(buf)) <= 0)
-				return NULL;
+			taken = now_count;
+			atomic_store(&shim_wake_taken, taken);
 			reason = HC_REASON_SIGNAL;
+		} else if (interval && periodic_now_ns() >= next) {
+			/* Regular, not drifting; a slow snapshot skips a tick. */
+			next += interval;
+			if (next <= periodic_now_ns())
+				next = periodic_now_ns() + interval;
+			reason = HC_REASON_INTERVAL;
+		} else {
+			struct timespec left, *timeout = NULL;
+
+			if (interval) {
+				uint64_t ns = next - periodic_now_ns();
+
+				left.tv_sec = (time_t)(ns / 1000000000u);
+				left.tv_nsec = (long)(ns % 1000000000u);
+				timeout = &left;
+			}
+			/* Returns at once if a signal came since now_count. */
+			syscall(SYS_futex, &shim_wake_count, FUTEX_WAIT_PRIVATE, now_count,
+				timeout, NULL, 0);
+			continue;
 		}
 		/* The helper's own stack holds nothing of the program's. */
 		shim_snapshot_take(reason, NULL, NULL, 0);
@@ -68,26 +93,14 @@ static void *periodic_main(void *arg)
 	return NULL;
 }
 
-/* The pipe and the helper thread; false (said) when either fails. */
+/* Starts the helper thread; false (said) when it cannot. */
 static bool periodic_start_helper(void)
 {
 	sigset_t all, old;
 	pthread_t thread;
 	pthread_attr_t attr;
-	struct stat st;
 	bool ok = true;
 
-	if (pipe2(shim_wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-		shim_say("cannot create the snapshot pipe; errno", (uintptr_t)errno);
-		shim_wake_pipe[0] = shim_wake_pipe[1] = -1;
-		return false;
-	}
-	if (fstat(shim_wake_pipe[0], &st) == 0) {
-		shim_wake_dev = st.st_dev;
-		shim_wake_ino = st.st_ino;
-	}
-	/* The reader blocks in poll, not in read. */
-	fcntl(shim_wake_pipe[0], F_SETFL, 0);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
@@ -115,6 +128,7 @@ void shim_periodic_init(void)
 	}
 	if (!periodic_start_helper())
 		return;
+	shim_helper_wanted = true;
 	if (sig > 0) {
 		struct sigaction sa;
 
@@ -126,31 +140,10 @@ void shim_periodic_init(void)
 	}
 }
 
-/* Descriptor fd if it still is our pipe's end, else -1. */
-static int periodic_own_fd(int fd)
-{
-	struct stat st;
-
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode) ||
-	    st.st_dev != shim_wake_dev || st.st_ino != shim_wake_ino)
-		return -1;
-	return fd;
-}
-
-/*
- * A fork child has no helper thread, and its pipe is its parent's: the
- * child's signals would wake the parent's helper, which would snapshot
- * the parent. The child gets a pipe and a helper of its own; the
- * inherited ends are closed if they still are ours.
- */
+/* A fork child has no helper thread: it gets one of its own, so that the
+ * signal sent to the child, and the interval, snapshot the child. */
 void shim_periodic_after_fork_child(void)
 {
-	int i;
-
-	if (shim_wake_pipe[0] < 0)
-		return;
-	for (i = 0; i < 2; i++)
-		if (periodic_own_fd(shim_wake_pipe[i]) >= 0)
-			close(shim_wake_pipe[i]);
-	periodic_start_helper();
+	if (shim_helper_wanted)
+		periodic_start_helper();
 }

@@ -3,7 +3,9 @@
 # Snapshots while the program runs (--snapshot-signal, --snapshot-interval),
 # in a program that forks (tests/programs/periodic_fork.c): each process's
 # signals and intervals make snapshots of that process, named by its pid,
-# and `heapcycle run` lists them without reporting them as leaks.
+# and `heapcycle run` lists them without reporting them as leaks. The
+# program closes every descriptor it did not open and fails if the files
+# it opened at those numbers change.
 [ -n "$HC_SRCDIR" ] || { echo "Bail out! HC_SRCDIR is not set (run through make check)"; exit 1; }
 . "$HC_SRCDIR/tests/integration/lib.sh"
 

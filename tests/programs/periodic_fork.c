@@ -6,16 +6,24 @@
  * child raises it twice and lives long enough for an interval snapshot of
  * its own; the parent waits for it. So the parent must have exactly one
  * snapshot on a signal, the child at least one, and each at least one on
- * the interval.
+ * the interval. First of all the parent closes every descriptor above 2
+ * and opens files of its own at those numbers, as servers do: what the
+ * shim uses to take snapshots must not touch them (the program fails if
+ * their contents change).
  *
  * Each process prints "heapcycle-test: role=NAME pid=PID" so that the test
  * can tell whose snapshot is whose. Without the shim's handler SIGUSR2
  * kills it: it is meant to run only with --snapshot-signal=12.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* memfd_create, close_range */
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +38,40 @@ static void nap_ms(long ms)
 		;
 }
 
+#define NFILES 8
+static int files[NFILES];
+
+/* Files at the lowest descriptor numbers, each holding "data". */
+static int open_files(void)
+{
+	for (int i = 0; i < NFILES; i++) {
+		files[i] = memfd_create("periodic_fork", MFD_CLOEXEC);
+		if (files[i] < 0 || write(files[i], "data", 4) != 4) {
+			perror("memfd_create");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* 0 when every file still holds "data" and nothing more. */
+static int check_files(void)
+{
+	char buf[16];
+
+	for (int i = 0; i < NFILES; i++) {
+		struct stat st;
+
+		if (fstat(files[i], &st) != 0 || st.st_size != 4 ||
+		    pread(files[i], buf, sizeof(buf), 0) != 4 || memcmp(buf, "data", 4) != 0) {
+			fprintf(stderr, "descriptor %d: the program's file was changed\n",
+				files[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void say_role(const char *role)
 {
 	printf("heapcycle-test: role=%s pid=%ld\n", role, (long)getpid());
@@ -42,6 +84,8 @@ int main(void)
 	int status;
 
 	say_role("parent");
+	if (close_range(3, ~0u, 0) != 0 || open_files() != 0)
+		return 1;
 	sink = malloc(100);
 	raise(SIGUSR2);
 	/* The helper thread takes the snapshot; give it time before the fork,
@@ -59,12 +103,12 @@ int main(void)
 		nap_ms(300);
 		raise(SIGUSR2);
 		nap_ms(1800);
-		return 0;
+		return check_files() != 0;
 	}
 	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "the child failed\n");
 		return 1;
 	}
-	return 0;
+	return check_files() != 0;
 }
