@@ -43,8 +43,10 @@ n=$(count "$parent" signal)
 hc_ok $? "the parent's one signal made one snapshot of the parent (the child's signals none)" \
 	"parent $parent has $n signal snapshot(s); snapshots by pid and reason:" "$listing"
 
+# At least one: signals that come close together make one snapshot, and
+# a parent's signal not yet taken at the fork is the child's too.
 n=$(count "$child" signal)
-[ "$n" -ge 1 ] && [ "$n" -le 2 ]
+[ "$n" -ge 1 ]
 hc_ok $? "the child's signals made snapshots of the child" \
 	"child $child has $n signal snapshot(s); snapshots by pid and reason:" "$listing"
 
