@@ -681,8 +681,9 @@ static inline int shim_reentry_flags(const struct shim_thread *t)
 	return t->depth > 1 ? MALLOCX_ARENA(shim_g.reentry_arena) | MALLOCX_TCACHE_NONE : 0;
 }
 
-void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
-		 uintptr_t caller, uintptr_t caller_sp)
+static inline __attribute__((always_inline)) void *
+shim_alloc_inline(size_t size, size_t align, int zero, enum hc_alloc_kind kind, uintptr_t caller,
+		  uintptr_t caller_sp)
 {
 	struct shim_thread *t = shim_enter();
 	int flags = 0;
@@ -718,8 +719,9 @@ void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
 	return p;
 }
 
-void shim_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uintptr_t caller,
-	       uintptr_t caller_sp)
+static inline __attribute__((always_inline)) void
+shim_free_inline(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uintptr_t caller,
+		 uintptr_t caller_sp)
 {
 	struct shim_thread *t;
 	uint64_t size;
@@ -739,14 +741,27 @@ void shim_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uintptr_t c
 	shim_leave(t);
 }
 
+void *shim_alloc(size_t size, size_t align, int zero, enum hc_alloc_kind kind,
+		 uintptr_t caller, uintptr_t caller_sp)
+{
+	return shim_alloc_inline(size, align, zero, kind, caller, caller_sp);
+}
+
+void shim_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uintptr_t caller,
+	       uintptr_t caller_sp)
+{
+	shim_free_inline(p, kind, op, caller, caller_sp);
+}
+
+/* The two calls most programs make most: the hot path inline. */
 HC_EXPORT void *malloc(size_t size)
 {
-	return shim_alloc(size, 0, 0, HC_ALLOC_MALLOC, SHIM_CALL_SITE);
+	return shim_alloc_inline(size, 0, 0, HC_ALLOC_MALLOC, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void free(void *p)
 {
-	shim_free(p, HC_ALLOC_MALLOC, HC_FREE_OP_FREE, SHIM_CALL_SITE);
+	shim_free_inline(p, HC_ALLOC_MALLOC, HC_FREE_OP_FREE, SHIM_CALL_SITE);
 }
 
 HC_EXPORT void cfree(void *p)
