@@ -134,7 +134,8 @@ static inline bool hc_youngset_put_free_way(struct hc_youngset *ys, struct hc_sl
 bool hc_youngset_take_victim(struct hc_youngset *ys, uintptr_t addr, struct hc_block_rec *out);
 
 /* Removes addr's record, copying it to *out (may be NULL). Returns true if
- * the set had it. */
+ * the set had it. b is addr's bucket (hc_young_bucket), which a caller may
+ * have computed early. */
 static inline bool hc_youngset_take_in(struct hc_youngset *ys, struct hc_slot *b,
 				       uintptr_t addr, struct hc_block_rec *out)
 {
