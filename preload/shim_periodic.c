@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -111,6 +112,13 @@ static bool periodic_start_helper(void)
 	}
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* Until the helper has said who it is, a snapshot would try to stop
+	 * it like a program thread, and it blocks every signal: a process
+	 * that exits at once (a fork child) would wait stop_timeout_ms and
+	 * call its roots incomplete. A new thread runs within microseconds;
+	 * the bound is for a machine that does not schedule it. */
+	for (unsigned spins = 0; ok && !atomic_load(&shim_g.helper_tid) && spins < 100000; spins++)
+		sched_yield();
 	return ok;
 }
 
