@@ -62,10 +62,30 @@ enum hc_sym_state {
 	HC_SYM_STALE,		/* file missing, unreadable or rebuilt */
 };
 
-struct hc_sym_module {
+/*
+ * An opened module, shared by every symbolizer alive that names the same
+ * file with the same build-id: a report of several processes (a compiler
+ * driver and its children, a test suite) opens libc and decompresses its
+ * debug information once, not once per snapshot. Reported at bias 0 and
+ * looked up by module offset, since each process loaded it elsewhere.
+ * The pool is the tool's, used from one thread.
+ */
+struct hc_sym_open {
+	struct hc_sym_open *next;
+	char *path;
+	uint8_t build_id[HC_SNAPSHOT_MAX_BUILD_ID];
+	uint32_t build_id_len;
 	enum hc_sym_state state;
 	Dwfl *dwfl;		/* one per module: modules never interfere */
 	Dwfl_Module *mod;
+	unsigned refs;
+};
+
+static struct hc_sym_open *hc_sym_pool;
+
+struct hc_sym_module {
+	enum hc_sym_state state;
+	struct hc_sym_open *open;	/* NULL until first used */
 };
 
 /* A cached result: frames[first .. first + n) of the symbolizer. */
@@ -152,6 +172,23 @@ out:
 	return ret;
 }
 
+static void sym_open_release(struct hc_sym_open *o)
+{
+	struct hc_sym_open **pp;
+
+	if (--o->refs)
+		return;
+	for (pp = &hc_sym_pool; *pp; pp = &(*pp)->next)
+		if (*pp == o) {
+			*pp = o->next;
+			break;
+		}
+	if (o->dwfl)
+		dwfl_end(o->dwfl);
+	hc_mem_free(o->path);
+	hc_mem_free(o);
+}
+
 void hc_symbolizer_free(struct hc_symbolizer *sym)
 {
 	size_t i;
@@ -160,8 +197,8 @@ void hc_symbolizer_free(struct hc_symbolizer *sym)
 		return;
 	if (sym->mods) {
 		for (i = 0; i < sym->snap->nmodules; i++)
-			if (sym->mods[i].dwfl)
-				dwfl_end(sym->mods[i].dwfl);
+			if (sym->mods[i].open)
+				sym_open_release(sym->mods[i].open);
 	}
 	for (i = 0; i < sym->nstrings; i++)
 		hc_mem_free(sym->strings[i]);
@@ -204,44 +241,77 @@ static const char *sym_keep_demangled(struct hc_symbolizer *sym, const char *nam
 }
 
 /*
- * Opens module i on first use. The build-id check is what makes a frame
- * trustworthy: a library rebuilt since the run has the same path and
- * different code, and its symbols would name the wrong functions.
+ * Opens a module. The build-id check is what makes a frame trustworthy: a
+ * library rebuilt since the run has the same path and different code, and
+ * its symbols would name the wrong functions.
  */
-static struct hc_sym_module *sym_module(struct hc_symbolizer *sym, int i)
+static void sym_open_module(struct hc_sym_open *o)
 {
-	const struct hc_module *m = &sym->snap->modules[i];
-	struct hc_sym_module *sm = &sym->mods[i];
 	const unsigned char *bits = NULL;
 	GElf_Addr vaddr = 0;
 	int len;
 
+	o->state = HC_SYM_STALE;
+	if (o->path[0] != '/')
+		goto out;
+	o->dwfl = dwfl_begin(&hc_sym_callbacks);
+	if (!o->dwfl)
+		goto out;
+	dwfl_report_begin(o->dwfl);
+	o->mod = dwfl_report_elf(o->dwfl, o->path, o->path, -1, 0, false);
+	dwfl_report_end(o->dwfl, NULL, NULL);
+	if (!o->mod)
+		goto out;
+	if (o->build_id_len) {
+		len = dwfl_module_build_id(o->mod, &bits, &vaddr);
+		if (len <= 0 || (uint32_t)len != o->build_id_len ||
+		    memcmp(bits, o->build_id, o->build_id_len) != 0)
+			goto out;
+	}
+	o->state = HC_SYM_OPEN;
+out:
+	if (o->state != HC_SYM_OPEN && o->dwfl) {
+		dwfl_end(o->dwfl);
+		o->dwfl = NULL;
+		o->mod = NULL;
+	}
+}
+
+/* Module i of the snapshot, from the pool or opened on first use. Out of
+ * memory, it is stale: its frames keep their module and offset. */
+static struct hc_sym_module *sym_module(struct hc_symbolizer *sym, int i)
+{
+	const struct hc_module *m = &sym->snap->modules[i];
+	struct hc_sym_module *sm = &sym->mods[i];
+	struct hc_sym_open *o;
+
 	if (sm->state != HC_SYM_UNOPENED)
 		return sm;
 	sm->state = HC_SYM_STALE;
-	if (!m->path || m->path[0] != '/')
-		goto out;
-	sm->dwfl = dwfl_begin(&hc_sym_callbacks);
-	if (!sm->dwfl)
-		goto out;
-	dwfl_report_begin(sm->dwfl);
-	sm->mod = dwfl_report_elf(sm->dwfl, m->path, m->path, -1, m->bias, false);
-	dwfl_report_end(sm->dwfl, NULL, NULL);
-	if (!sm->mod)
-		goto out;
-	if (m->build_id_len) {
-		len = dwfl_module_build_id(sm->mod, &bits, &vaddr);
-		if (len <= 0 || (uint32_t)len != m->build_id_len ||
-		    memcmp(bits, m->build_id, m->build_id_len) != 0)
-			goto out;
+	if (!m->path || m->path[0] != '/' || m->build_id_len > sizeof(o->build_id))
+		return sm;
+	for (o = hc_sym_pool; o; o = o->next)
+		if (o->build_id_len == m->build_id_len && strcmp(o->path, m->path) == 0 &&
+		    memcmp(o->build_id, m->build_id, m->build_id_len) == 0)
+			break;
+	if (!o) {
+		o = hc_mem_calloc(1, sizeof(*o));
+		if (!o)
+			return sm;
+		o->path = hc_mem_strdup(m->path);
+		if (!o->path) {
+			hc_mem_free(o);
+			return sm;
+		}
+		memcpy(o->build_id, m->build_id, m->build_id_len);
+		o->build_id_len = m->build_id_len;
+		sym_open_module(o);
+		o->next = hc_sym_pool;
+		hc_sym_pool = o;
 	}
-	sm->state = HC_SYM_OPEN;
-out:
-	if (sm->state != HC_SYM_OPEN && sm->dwfl) {
-		dwfl_end(sm->dwfl);
-		sm->dwfl = NULL;
-		sm->mod = NULL;
-	}
+	o->refs++;
+	sm->open = o;
+	sm->state = o->state;
 	return sm;
 }
 
@@ -314,8 +384,9 @@ static void sym_resolve(struct hc_symbolizer *sym, uint64_t pc, bool return_addr
 	struct hc_frame *f;
 	struct hc_sym_module *sm;
 	const char *symname = NULL, *file = NULL, *name;
-	Dwarf_Addr addr = return_address && pc > 0 ? pc - 1 : pc;
+	Dwarf_Addr addr;
 	Dwarf_Addr bias = 0;
+	Dwfl_Module *mod;
 	Dwarf_Die *cudie, *scopes = NULL;
 	Dwfl_Line *line;
 	GElf_Off off;
@@ -336,13 +407,17 @@ static void sym_resolve(struct hc_symbolizer *sym, uint64_t pc, bool return_addr
 		sym_push(sym, &base);
 		return;
 	}
+	/* The module is reported at bias 0 (it is shared, see hc_sym_open). */
+	mod = sm->open->mod;
+	addr = return_address && base.module_offset > 0 ? base.module_offset - 1 :
+							   base.module_offset;
 
-	symname = dwfl_module_addrinfo(sm->mod, addr, &off, &elfsym, NULL, NULL, NULL);
-	line = dwfl_module_getsrc(sm->mod, addr);
+	symname = dwfl_module_addrinfo(mod, addr, &off, &elfsym, NULL, NULL, NULL);
+	line = dwfl_module_getsrc(mod, addr);
 	if (line)
 		file = dwfl_lineinfo(line, NULL, &lineno, &col, NULL, NULL);
 
-	cudie = dwfl_module_addrdie(sm->mod, addr, &bias);
+	cudie = dwfl_module_addrdie(mod, addr, &bias);
 	if (cudie)
 		nscopes = dwarf_getscopes(cudie, addr - bias, &scopes);
 	for (i = 0; i < nscopes && emitted < HC_SYM_MAX_INLINE; i++) {

@@ -399,6 +399,53 @@ START_TEST(test_symbolize_wrong_build_id_is_stale)
 }
 END_TEST
 
+/* Two snapshots of one executable loaded at different addresses (two
+ * processes of one run) share the opened module: each resolves its own
+ * addresses, before and after the other symbolizer is gone, and a copy
+ * with another build-id stays stale. */
+START_TEST(test_symbolizers_share_a_module_across_snapshots)
+{
+	struct fx a, b;
+	struct hc_symbolizer *sa, *sb;
+	struct hc_frame fr[8];
+	const uint64_t shift = 0x10000000;
+	unsigned n;
+
+	fx_init(&a);
+	fx_init(&b);
+	/* b's process loaded the executable elsewhere. */
+	b.modules[3].bias += shift;
+	b.modules[3].start += shift;
+	b.modules[3].end += shift;
+	ck_assert_int_eq(hc_symbolizer_new(&a.snap, &sa), HC_OK);
+	ck_assert_int_eq(hc_symbolizer_new(&b.snap, &sb), HC_OK);
+	n = hc_symbolize(sa, a.pc_leaf, true, fr, 8);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(fr[0].function, "hc_test_alloc_leaf");
+	n = hc_symbolize(sb, b.pc_leaf + shift, true, fr, 8);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(fr[0].function, "hc_test_alloc_leaf");
+	ck_assert_uint_eq(fr[0].module_offset, a.pc_leaf - a.exe_bias);
+	/* The same file with another build-id is not the shared one. */
+	n = hc_symbolize(sb, FAKE_STALE_BASE + 0x123, true, fr, 8);
+	ck_assert(fr[0].stale);
+	ck_assert_ptr_null(fr[0].function);
+	hc_symbolizer_free(sa);
+	n = hc_symbolize(sb, b.pc_node + shift, true, fr, 8);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(!fr[0].stale);
+	ck_assert_str_eq(fr[0].function, "hc_test_make_node");
+	hc_symbolizer_free(sb);
+	/* Opened again from nothing once every user is gone. */
+	ck_assert_int_eq(hc_symbolizer_new(&a.snap, &sa), HC_OK);
+	n = hc_symbolize(sa, a.pc_main, true, fr, 8);
+	ck_assert_uint_ge(n, 1);
+	ck_assert(!fr[n - 1].stale);
+	ck_assert_ptr_nonnull(fr[n - 1].function);
+	hc_symbolizer_free(sa);
+}
+END_TEST
+
 START_TEST(test_symbolize_missing_file_is_stale_and_no_module_is_null)
 {
 	struct fx f;
@@ -714,6 +761,7 @@ Suite *suite_report(void)
 	tcase_add_test(tc, test_symbolize_names_function_and_file_of_this_binary);
 	tcase_add_test(tc, test_symbolize_expands_inlined_call_with_call_site_line);
 	tcase_add_test(tc, test_symbolize_wrong_build_id_is_stale);
+	tcase_add_test(tc, test_symbolizers_share_a_module_across_snapshots);
 	tcase_add_test(tc, test_symbolize_missing_file_is_stale_and_no_module_is_null);
 	tcase_add_test(tc, test_symbolizer_internal_is_the_shim_only);
 	tcase_add_test(tc, test_demangle);
