@@ -3,9 +3,10 @@
  * `heapcycle run`: finds the shim, chooses where the snapshots go (a private
  * mkdtemp directory, or the user's -o pattern), starts PROG with the shim in
  * LD_PRELOAD and the options in HEAPCYCLE_OPTIONS, waits for it like a shell
- * would (SIGINT and SIGQUIT belong to PROG, SIGTERM and SIGHUP are passed
- * on), then finds the snapshots every process of the run wrote and reports
- * them on standard error, which leaves PROG's standard output untouched.
+ * would (SIGINT and SIGQUIT belong to PROG; SIGTERM, SIGHUP and the
+ * snapshot signal are passed on), then finds the snapshots every process of
+ * the run wrote and reports them on standard error, which leaves PROG's
+ * standard output untouched.
  * Suppression and baseline files are read before PROG starts, so a broken
  * one costs no run.
  * The shim (preload/) writes the snapshots; cmd_report.c reads and reports
@@ -500,15 +501,22 @@ out:
 /*
  * Starts PROG and waits for it. Returns its wait status in *wstatus, or
  * -1 with *exec_errno set when it could not be started (fork or exec).
+ * snap_sig (0: none) is the snapshot signal: passed on to PROG like
+ * SIGTERM, so that it can be sent to the tool, and so that it does not
+ * kill the tool (and lose the report) when it is sent to the whole
+ * process group.
  */
-static int hc_run_spawn(char **prog_argv, const struct hc_run_env *env,
+static int hc_run_spawn(char **prog_argv, const struct hc_run_env *env, int snap_sig,
 			int *wstatus, int *exec_errno)
 {
-	static const int fwd[] = { SIGTERM, SIGHUP };
+	int fwd[3] = { SIGTERM, SIGHUP, 0 };
 	static const int ign[] = { SIGINT, SIGQUIT };
+	const size_t nfwd = snap_sig > 0 && snap_sig < NSIG && snap_sig != SIGKILL &&
+			    snap_sig != SIGSTOP && snap_sig != SIGTERM && snap_sig != SIGHUP &&
+			    snap_sig != SIGINT && snap_sig != SIGQUIT ? 3 : 2;
 	struct sigaction sa_ign = { .sa_handler = SIG_IGN };
 	struct sigaction sa_fwd = { .sa_handler = hc_run_forward_cb };
-	struct sigaction old_fwd[2], old_ign[2];
+	struct sigaction old_fwd[3], old_ign[2];
 	sigset_t block, oldmask;
 	int pfd[2] = { -1, -1 };
 	int rc = -1, err = 0;
@@ -516,11 +524,12 @@ static int hc_run_spawn(char **prog_argv, const struct hc_run_env *env,
 	pid_t pid;
 
 	*exec_errno = 0;
+	fwd[2] = snap_sig;
 	sigemptyset(&block);
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < nfwd; k++)
 		sigaddset(&block, fwd[k]);
+	for (size_t k = 0; k < 2; k++)
 		sigaddset(&block, ign[k]);
-	}
 	sigemptyset(&sa_ign.sa_mask);
 	sigfillset(&sa_fwd.sa_mask);
 	if (pipe2(pfd, O_CLOEXEC) != 0) {
@@ -554,10 +563,10 @@ static int hc_run_spawn(char **prog_argv, const struct hc_run_env *env,
 	}
 	close(pfd[1]);
 	pfd[1] = -1;
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < 2; k++)
 		sigaction(ign[k], &sa_ign, &old_ign[k]);
+	for (size_t k = 0; k < nfwd; k++)
 		sigaction(fwd[k], &sa_fwd, &old_fwd[k]);
-	}
 	hc_run_child = pid;
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 
@@ -572,10 +581,10 @@ static int hc_run_spawn(char **prog_argv, const struct hc_run_env *env,
 		}
 	}
 	hc_run_child = 0;
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < 2; k++)
 		sigaction(ign[k], &old_ign[k], NULL);
+	for (size_t k = 0; k < nfwd; k++)
 		sigaction(fwd[k], &old_fwd[k], NULL);
-	}
 	if (got == (ssize_t)sizeof(err)) {
 		*exec_errno = err;
 		goto out;
@@ -676,7 +685,7 @@ int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv)
 		goto out;
 	}
 
-	if (hc_run_spawn(prog_argv, &env, &wstatus, &exec_errno) != 0) {
+	if (hc_run_spawn(prog_argv, &env, o->snapshot_signal, &wstatus, &exec_errno) != 0) {
 		hc_tool_error("cannot run %s: %s", prog_argv[0], strerror(exec_errno));
 		status = exec_errno == ENOENT ? HC_EXIT_NOTFOUND : HC_EXIT_NOEXEC;
 		goto out;

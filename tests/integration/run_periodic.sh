@@ -68,6 +68,37 @@ grep -q "note: $nlive snapshots taken while the program ran" "$HC_TMP/periodic.e
 hc_ok $? "heapcycle run lists the $nlive snapshots taken while the processes ran" \
 	"$(grep note "$HC_TMP/periodic.err")"
 
+# The snapshot signal sent to `heapcycle run` itself is passed on to the
+# program (and does not kill the tool, which would lose the report).
+# No timeout(1) in between: the signal must reach the tool itself. A
+# watchdog kills it instead if it hangs.
+rm -f "$HC_TMP"/snap/*
+"$HEAPCYCLE" run --snapshot-signal=12 -o "$HC_TMP/snap/w.%p.hcs" \
+	-- "$HC_PROGRAMS/periodic_fork" wait >"$HC_TMP/wait.out" 2>"$HC_TMP/wait.err" </dev/null &
+hcpid=$!
+(sleep "$HC_TIMEOUT" && kill -KILL "$hcpid") 2>/dev/null &
+watchdog=$!
+i=0
+while ! grep -q ready "$HC_TMP/wait.out" 2>/dev/null && [ "$i" -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -USR2 "$hcpid"
+wait "$hcpid"
+rc=$?
+kill "$watchdog" 2>/dev/null
+hc_ok "$rc" "heapcycle run survives the snapshot signal and exits 0" "exit status $rc" \
+	"$(tail -5 "$HC_TMP/wait.err")"
+nsig=0
+for f in "$HC_TMP"/snap/w.*; do
+	[ -f "$f" ] || continue
+	"$HEAPCYCLE" report --format json "$f" 2>/dev/null | grep -q '"reason": "signal"' &&
+		nsig=$((nsig + 1))
+done
+[ "$nsig" -eq 1 ]
+hc_ok $? "the signal sent to heapcycle run made one snapshot of the program" \
+	"$nsig signal snapshot(s); files: $(ls "$HC_TMP/snap")"
+
 # A process that exits right after it starts (here fork_leak's child)
 # must not take the helper for a program thread: it blocks every signal,
 # so the exit snapshot would wait for it and call its roots incomplete.

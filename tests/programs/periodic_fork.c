@@ -11,6 +11,9 @@
  * shim uses to take snapshots must not touch them (the program fails if
  * their contents change).
  *
+ * With the argument "wait" it only prints "ready" and waits 1.5 s, for a
+ * signal sent from outside.
+ *
  * Each process prints "heapcycle-test: role=NAME pid=PID" so that the test
  * can tell whose snapshot is whose. Without the shim's handler SIGUSR2
  * kills it: it is meant to run only with --snapshot-signal=12.
@@ -78,11 +81,20 @@ static void say_role(const char *role)
 	fflush(stdout);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	pid_t child;
 	int status;
 
+	/* "wait": only say so and wait, for a signal sent from outside. */
+	if (argc > 1 && strcmp(argv[1], "wait") == 0) {
+		say_role("waiter");
+		sink = malloc(100);
+		printf("ready\n");
+		fflush(stdout);
+		nap_ms(1500);
+		return 0;
+	}
 	say_role("parent");
 	if (close_range(3, ~0u, 0) != 0 || open_files() != 0)
 		return 1;
