@@ -54,16 +54,27 @@ static bool meta_over_limit(size_t more)
 	return limit && atomic_load_explicit(&shim_meta_bytes, memory_order_relaxed) + more > limit;
 }
 
-static void *meta_alloc(size_t n)
+static void *meta_alloc_flags(size_t n, int flags)
 {
 	void *p;
 
 	if (meta_over_limit(n))
 		return NULL;
-	p = mallocx(n ? n : 1, meta_flags());
+	p = mallocx(n ? n : 1, meta_flags() | flags);
 	if (p)
 		atomic_fetch_add_explicit(&shim_meta_bytes, sallocx(p, 0), memory_order_relaxed);
 	return p;
+}
+
+static void *meta_alloc(size_t n)
+{
+	return meta_alloc_flags(n, 0);
+}
+
+/* jemalloc zeroes only what is not fresh from the kernel. */
+static void *meta_alloc_zeroed(size_t n)
+{
+	return meta_alloc_flags(n, MALLOCX_ZERO);
 }
 
 static void meta_free(void *p)
@@ -96,6 +107,7 @@ static const struct hc_mem_ops shim_meta_ops = {
 	.alloc = meta_alloc,
 	.realloc = meta_realloc,
 	.free = meta_free,
+	.alloc_zeroed = meta_alloc_zeroed,
 };
 
 /* ------------------------------------------------------------ untracked */

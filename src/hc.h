@@ -70,6 +70,11 @@ struct hc_mem_ops {
 	void *(*alloc)(size_t n);
 	void *(*realloc)(void *p, size_t n);
 	void (*free)(void *p);
+	/* Optional: n zeroed bytes. An allocator that knows fresh pages are
+	 * zero skips the memset, and the pages stay untouched until used
+	 * (the stack depot's 8 MiB of buckets in every process). NULL: alloc
+	 * and memset. */
+	void *(*alloc_zeroed)(size_t n);
 };
 
 /* Replaces the hook; NULL restores libc. Call before any other core call. */

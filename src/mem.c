@@ -25,16 +25,23 @@ static void hc_mem_libc_free(void *p)
 	free(p);
 }
 
+static void *hc_mem_libc_alloc_zeroed(size_t n)
+{
+	return calloc(1, n);
+}
+
 static const struct hc_mem_ops hc_mem_libc = {
 	.alloc = hc_mem_libc_alloc,
 	.realloc = hc_mem_libc_realloc,
 	.free = hc_mem_libc_free,
+	.alloc_zeroed = hc_mem_libc_alloc_zeroed,
 };
 
 static struct hc_mem_ops hc_mem_ops = {
 	.alloc = hc_mem_libc_alloc,
 	.realloc = hc_mem_libc_realloc,
 	.free = hc_mem_libc_free,
+	.alloc_zeroed = hc_mem_libc_alloc_zeroed,
 };
 
 void hc_mem_set_ops(const struct hc_mem_ops *ops)
@@ -55,6 +62,8 @@ void *hc_mem_calloc(size_t count, size_t size)
 
 	if (__builtin_mul_overflow(count, size, &n))
 		return NULL;
+	if (hc_mem_ops.alloc_zeroed)
+		return hc_mem_ops.alloc_zeroed(n ? n : 1);
 	p = hc_mem_alloc(n);
 	if (p)
 		memset(p, 0, n);

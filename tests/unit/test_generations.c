@@ -1069,7 +1069,12 @@ static void *budget_realloc(void *p, size_t n)
 	return realloc(p, n);
 }
 
-static const struct hc_mem_ops budget_ops = { budget_alloc, budget_realloc, free };
+/* No alloc_zeroed: every allocation spends the budget. */
+static const struct hc_mem_ops budget_ops = {
+	.alloc = budget_alloc,
+	.realloc = budget_realloc,
+	.free = free,
+};
 
 /* Out of memory at each allocation in turn: the collection fails with
  * HC_ERR_NOMEM and leaves generations and counts as they were. */

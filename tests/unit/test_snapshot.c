@@ -420,8 +420,11 @@ static void *counting_realloc(void *p, size_t n)
 	return realloc(p, n);
 }
 
+/* No alloc_zeroed: every allocation goes through counting_alloc. */
 static const struct hc_mem_ops counting_ops = {
-	counting_alloc, counting_realloc, free
+	.alloc = counting_alloc,
+	.realloc = counting_realloc,
+	.free = free,
 };
 
 /* Patches a u32 (width 4) or u64 (8) at section-relative offset, fixes
