@@ -11,14 +11,20 @@
 
 #include "scan.h"
 
-/* LSD radix sort on the address, 16 bits a pass. User-space addresses on
- * x86_64 fit in 48 bits, so three passes suffice; a fourth is skipped
- * when every address has zero top bits. */
+/* LSD radix sort on the address, 16 bits a pass (8 for small heaps).
+ * User-space addresses on x86_64 fit in 48 bits, so passes above the
+ * highest set bit of every address are skipped. */
 int hc_scan_sort_blocks(struct hc_block *blocks, uint64_t n, struct hc_arena *arena)
 {
 	struct hc_block *tmp, *src = blocks, *dst;
 	uint64_t *count;
 	uint64_t all = 0, i;
+	/* 16-bit digits take three passes over a big heap; a small one
+	 * (most processes) would pay more for clearing 65536 counters three
+	 * times than for sorting, so it takes 8-bit digits. */
+	const unsigned bits = n < 65536 ? 8 : 16;
+	const unsigned ndigits = 1u << bits;
+	const uint64_t mask = ndigits - 1;
 	unsigned shift;
 
 	if (n < 2)
@@ -26,27 +32,27 @@ int hc_scan_sort_blocks(struct hc_block *blocks, uint64_t n, struct hc_arena *ar
 	for (i = 0; i < n; i++)
 		all |= blocks[i].addr;
 	tmp = hc_arena_alloc(arena, n * sizeof(*tmp));
-	count = hc_arena_alloc(arena, 65536 * sizeof(*count));
+	count = hc_arena_alloc(arena, ndigits * sizeof(*count));
 	if (!tmp || !count)
 		return -1;
 	dst = tmp;
-	for (shift = 0; shift < 64; shift += 16) {
+	for (shift = 0; shift < 64; shift += bits) {
 		uint64_t sum = 0;
 		unsigned d;
 
 		if (shift && (all >> shift) == 0)
 			break;
-		memset(count, 0, 65536 * sizeof(*count));
+		memset(count, 0, ndigits * sizeof(*count));
 		for (i = 0; i < n; i++)
-			count[(src[i].addr >> shift) & 0xffff]++;
-		for (d = 0; d < 65536; d++) {
+			count[(src[i].addr >> shift) & mask]++;
+		for (d = 0; d < ndigits; d++) {
 			uint64_t c = count[d];
 
 			count[d] = sum;
 			sum += c;
 		}
 		for (i = 0; i < n; i++)
-			dst[count[(src[i].addr >> shift) & 0xffff]++] = src[i];
+			dst[count[(src[i].addr >> shift) & mask]++] = src[i];
 		{
 			struct hc_block *t = src;
 

@@ -17,20 +17,31 @@ static struct hc_block blk(uintptr_t addr, uint64_t size)
 	return b;
 }
 
+/* Both digit widths: 16 bits for a big heap, 8 for a small one; the
+ * addresses span all 47 bits, so every pass matters. */
 START_TEST(test_scan_sort_blocks_orders_by_address)
 {
-	struct hc_arena a = {0};
-	enum { N = 100000 };
-	struct hc_block *b = calloc(N, sizeof(*b));
-	uint64_t i;
+	static const uint64_t sizes[] = { 100000, 5000, 3 };
 
-	for (i = 0; i < N; i++)
-		b[i] = blk(0x7f0000000000u + ((i * 7919) % N) * 64, 32);
-	ck_assert_int_eq(hc_scan_sort_blocks(b, N, &a), 0);
-	for (i = 1; i < N; i++)
-		ck_assert_uint_lt(b[i - 1].addr, b[i].addr);
-	hc_arena_release(&a);
-	free(b);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct hc_arena a = {0};
+		uint64_t n = sizes[k], i, x = 88172645463325252ull;
+		struct hc_block *b = calloc(n, sizeof(*b));
+
+		ck_assert_ptr_nonnull(b);
+		for (i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* Distinct: the index in the low bits, noise above. */
+			b[i] = blk(((x & 0x7ffffffu) << 20 | i) << 4, 32);
+		}
+		ck_assert_int_eq(hc_scan_sort_blocks(b, n, &a), 0);
+		for (i = 1; i < n; i++)
+			ck_assert_uint_lt(b[i - 1].addr, b[i].addr);
+		hc_arena_release(&a);
+		free(b);
+	}
 }
 END_TEST
 
