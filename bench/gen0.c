@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xorshift.h"
+
 /* A refcounted container, 40 bytes (a 48-byte block): ref[] are owned
  * references, counted in the referent's refcount and reported by
  * obj_traverse; data is an untracked payload the collector never sees. */
@@ -68,15 +70,6 @@ static struct {
 } cb;
 static long expected_starts;
 
-static uint64_t rng = 88172645463325252u;
-
-static uint64_t next_rand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 static void die(const char *msg)
 {

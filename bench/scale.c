@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "xorshift.h"
+
 struct node {
 	struct node *next;
 	uint64_t payload[3];
@@ -23,15 +25,6 @@ struct node {
 #define NHEADS 1024
 struct node *heads[NHEADS];
 
-static uint64_t rng = 88172645463325252u;
-
-static uint64_t next_rand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 #define SITE(n) \
 	__attribute__((noinline)) static struct node *site##n(size_t s) \

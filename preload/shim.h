@@ -300,7 +300,7 @@ void shim_gref_fill(struct hc_snapshot *snap, struct hc_arena *arena);
 /* shim_periodic.c: starts the snapshot thread when snapshot_signal or
  * snapshot_interval is set. Called once, from the constructor. */
 void shim_periodic_init(void);
-/* In a fork child: its own pipe and helper thread. */
+/* In a fork child: a helper thread of its own. */
 void shim_periodic_after_fork_child(void);
 
 /* shim_fork.c */

@@ -221,7 +221,7 @@ static uint32_t sc_unwind_fill(struct sc_cache *c, struct sc_entry *e, uintptr_t
 		/* The frame we left returned to ip through the slot at its CFA
 		 * minus 8, and its CFA is the SP we now have. A frame whose slot
 		 * does not hold ip (a signal frame) cannot be checked. */
-		if (checkable && sp - 8 >= cfa0 && sp - 8 - cfa0 <= UINT32_MAX &&
+		if (checkable && sp - 8 >= cfa0 &&
 		    *(const uintptr_t *)(sp - 8) == ip && e->nslots < c->depth) {
 			slot[e->nslots].off = sp - 8 - cfa0;
 			slot[e->nslots].ret = ip;

@@ -22,8 +22,6 @@
 
 #include "shim_young.h"
 
-/* Not static: shim_young_active() in shim.h reads it inline. */
-
 /* Buckets of 4 records of 32 bytes: a new thread's set holds 128 blocks
  * in 4 KiB, and grows to at most 2048 in 64 KiB. */
 #define SHIM_YOUNG_BUCKETS0 32u
@@ -35,6 +33,8 @@
 #define SHIM_YOUNG_BYPASS 65536u
 
 static struct shim_young *_Atomic shim_young_list;
+/* Not static: shim_young_active() in shim.h and shim_young_enter() in
+ * shim_young.h read them inline. */
 _Atomic int shim_young_gate;
 _Atomic int shim_young_enabled;
 static pthread_mutex_t shim_young_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -112,10 +112,6 @@ bool shim_young_put_slow(struct shim_thread *t, const struct hc_block_rec *rec)
 	}
 	if (!shim_young_enter(t))
 		return false;
-	if (hc_youngset_put_free_way(y->set, hc_young_bucket(y->set, rec->addr), rec)) {
-		shim_young_leave(y);
-		return true;
-	}
 	r = hc_youngset_put(y->set, rec, young_sink, NULL);
 	young_cache_set(t, y);	/* the set may have grown */
 	shim_young_leave(y);

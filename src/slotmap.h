@@ -245,17 +245,26 @@ static inline void hc_slotmap_delete_at(struct hc_slotmap *m, uint32_t i)
 	__atomic_store_n(&m->count, m->count - 1, __ATOMIC_RELAXED);
 }
 
+/* The index of addr's record, or UINT32_MAX when the map has none. */
+static inline uint32_t hc_slotmap_find(const struct hc_slotmap *m, uintptr_t addr,
+				       uint64_t hash)
+{
+	uint32_t i;
+
+	if (!hc_tslot_fits(addr))
+		return UINT32_MAX;
+	i = hc_slotmap_probe(m, addr, hash);
+	return m->slots[i].w0 == 0 ? UINT32_MAX : i;
+}
+
 /* Removes addr's record and copies it to *out (may be NULL); returns true
  * if there was one. */
 static inline bool hc_slotmap_take(struct hc_slotmap *m, uintptr_t addr, uint64_t hash,
 				   struct hc_block_rec *out)
 {
-	uint32_t i;
+	uint32_t i = hc_slotmap_find(m, addr, hash);
 
-	if (!hc_tslot_fits(addr))
-		return false;
-	i = hc_slotmap_probe(m, addr, hash);
-	if (m->slots[i].w0 == 0)
+	if (i == UINT32_MAX)
 		return false;
 	if (out)
 		hc_tslot_unpack(out, &m->slots[i]);
@@ -269,12 +278,9 @@ static inline bool hc_slotmap_update_flags(struct hc_slotmap *m, uintptr_t addr,
 					   uint8_t set, uint8_t clear, struct hc_block_rec *out)
 {
 	struct hc_block_rec rec;
-	uint32_t i;
+	uint32_t i = hc_slotmap_find(m, addr, hash);
 
-	if (!hc_tslot_fits(addr))
-		return false;
-	i = hc_slotmap_probe(m, addr, hash);
-	if (m->slots[i].w0 == 0)
+	if (i == UINT32_MAX)
 		return false;
 	hc_tslot_unpack(&rec, &m->slots[i]);
 	if (set || clear) {

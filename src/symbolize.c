@@ -241,9 +241,10 @@ static const char *sym_keep_demangled(struct hc_symbolizer *sym, const char *nam
 }
 
 /*
- * Opens a module. The build-id check is what makes a frame trustworthy: a
- * library rebuilt since the run has the same path and different code, and
- * its symbols would name the wrong functions.
+ * Opens a module (its path absolute: sym_module checks). The build-id
+ * check is what makes a frame trustworthy: a library rebuilt since the run
+ * has the same path and different code, and its symbols would name the
+ * wrong functions.
  */
 static void sym_open_module(struct hc_sym_open *o)
 {
@@ -252,8 +253,6 @@ static void sym_open_module(struct hc_sym_open *o)
 	int len;
 
 	o->state = HC_SYM_STALE;
-	if (o->path[0] != '/')
-		goto out;
 	o->dwfl = dwfl_begin(&hc_sym_callbacks);
 	if (!o->dwfl)
 		goto out;
