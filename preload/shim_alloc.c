@@ -432,6 +432,8 @@ shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uint8_t flags, 
 {
 	struct shim_thread *t = &shim_tls;
 	struct hc_block_rec rec;
+	struct hc_slot slot;
+	uint32_t stack = HC_STACK_NONE;
 
 	if (!p)
 		return;
@@ -441,17 +443,12 @@ shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uint8_t flags, 
 			untracked_add(p);
 		return;
 	}
-	rec.addr = (uintptr_t)p;
-	rec.size = size;
 	if (HC_UNLIKELY(t->seq_next == t->seq_end)) {
 		t->seq_next = atomic_fetch_add_explicit(&shim_g.seq, SHIM_SEQ_BATCH,
 							memory_order_relaxed);
 		t->seq_end = t->seq_next + SHIM_SEQ_BATCH;
 	}
-	rec.seq = t->seq_next++;
-	rec.stack = HC_STACK_NONE;
-	rec.flags = flags | (caller >= shim_g.loader_start && caller < shim_g.loader_end ?
-			     HC_BLOCK_LOADER : 0);
+	flags |= caller >= shim_g.loader_start && caller < shim_g.loader_end ? HC_BLOCK_LOADER : 0;
 	/* Only the outermost call unwinds: allocations made by libunwind
 	 * itself, or by code we call, are recorded without a stack. Before
 	 * our constructor (the libraries the program links run theirs first:
@@ -459,13 +456,21 @@ shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uint8_t flags, 
 	 * calls go without, as libc may not be set up for them yet. */
 	if (t->depth == 1 && shim_g.opts.stacks &&
 	    (atomic_load_explicit(&shim_unwind_ready, memory_order_relaxed) ||
-	     !(rec.flags & HC_BLOCK_LOADER)))
-		rec.stack = shim_stack_capture(caller, caller_sp);
-	rec.tid = t->tid ? t->tid : shim_gettid();
-	rec.kind = (uint8_t)kind;
-	rec.reserved = 0;
+	     !(flags & HC_BLOCK_LOADER)))
+		stack = shim_stack_capture(caller, caller_sp);
+	/* Packed here, once: the young set stores these four words as they
+	 * are. A block that was allocated has a size below 2^56. */
+	slot.addr = (uintptr_t)p;
+	slot.size_flags = size | (uint64_t)flags << 56;
+	slot.seq_kind = (t->seq_next++ & HC_SLOT_LOW56) | (uint64_t)kind << 56;
+	slot.stack_tid = stack | (uint64_t)(t->tid ? t->tid : shim_gettid()) << 32;
 	t->in_table++;
-	if (!shim_young_put(t, &rec) && hc_blocktable_insert(shim_g.table, &rec) != HC_OK) {
+	if (HC_LIKELY(shim_young_put(t, &slot))) {
+		t->in_table--;
+		return;
+	}
+	hc_slot_unpack(&rec, &slot);
+	if (hc_blocktable_insert(shim_g.table, &rec) != HC_OK) {
 		t->in_table--;
 		atomic_store(&shim_g.degraded, 1);
 		untracked_add(p);
@@ -475,31 +480,41 @@ shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uint8_t flags, 
 }
 
 /*
- * Finds and removes the record of p: in this thread's young blocks, in the
- * shared table, and, when neither has it, after moving every thread's
- * young blocks to the shared table (p may be young in another thread).
- * When there is no record, *freed tells whether p was freed recently (a
- * double free) and rec holds that old record. Caller: t->in_table == 0.
+ * Finds and removes the record of p, packed into *s: in this thread's young
+ * blocks, in the shared table, and, when neither has it, after moving
+ * every thread's young blocks to the shared table (p may be young in
+ * another thread). When there is no record, *freed tells whether p was
+ * freed recently (a double free) and *s holds that old record. Caller:
+ * t->in_table == 0.
  */
 static inline __attribute__((always_inline)) bool
-shim_blocks_take(struct shim_thread *t, uintptr_t p, struct hc_block_rec *rec, bool *freed)
+shim_blocks_take(struct shim_thread *t, uintptr_t p, struct hc_slot *s, bool *freed)
 {
+	struct hc_block_rec rec;
 	bool found;
 
 	*freed = false;
 	t->in_table++;
-	found = shim_young_take(t, p, rec) || hc_blocktable_remove(shim_g.table, p, rec);
+	found = shim_young_take(t, p, s);
+	if (HC_LIKELY(found)) {
+		t->in_table--;
+		return true;
+	}
+	found = hc_blocktable_remove(shim_g.table, p, &rec);
 	t->in_table--;
 	if (found || !shim_young_active())
-		return found;
+		goto out;
 	shim_young_quiesce(t);
 	if (shim_young_drain_all_quiesced(p) != HC_OK)
 		atomic_store(&shim_g.degraded, 1);
-	found = hc_blocktable_remove(shim_g.table, p, rec);
+	found = hc_blocktable_remove(shim_g.table, p, &rec);
 	if (!found)
-		*freed = shim_young_recently_freed_quiesced(p, rec) ||
-			 hc_blocktable_recently_freed(shim_g.table, p, rec);
+		*freed = shim_young_recently_freed_quiesced(p, &rec) ||
+			 hc_blocktable_recently_freed(shim_g.table, p, &rec);
 	shim_young_resume(t);
+out:
+	if (found || *freed)
+		hc_slot_pack(s, &rec);
 	return found;
 }
 
@@ -631,7 +646,9 @@ shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint64_t 
 {
 	struct shim_thread *t = &shim_tls;
 	struct hc_block_rec rec;
+	struct hc_slot slot;
 	bool found, was_freed;
+	uint8_t flags;
 
 	*size = 0;
 	*sized = false;
@@ -651,18 +668,22 @@ shim_record_free(void *p, enum hc_alloc_kind kind, enum hc_free_op op, uint64_t 
 		 * free it while its record lives. Keeping it is the safe side. */
 		return false;
 	}
-	found = shim_blocks_take(t, (uintptr_t)p, &rec, &was_freed);
+	found = shim_blocks_take(t, (uintptr_t)p, &slot, &was_freed);
 	if (found) {
-		*size = rec.size;
-		*sized = !(rec.flags & SHIM_BLOCK_UNSIZED);
-		if (rec.flags & HC_BLOCK_TRACKED)
+		flags = (uint8_t)(slot.size_flags >> 56);
+		*size = slot.size_flags & HC_SLOT_LOW56;
+		*sized = !(flags & SHIM_BLOCK_UNSIZED);
+		if (flags & HC_BLOCK_TRACKED)
 			shim_gc_forget(p);
 		/* The block is the program's and goes back all the same. */
-		if (rec.kind != kind) {
+		if (HC_UNLIKELY((slot.seq_kind >> 56) != (uint64_t)kind)) {
+			hc_slot_unpack(&rec, &slot);
 			shim_bad_free(p, HC_BAD_FREE_MISMATCH, op, &rec, caller, caller_sp);
 		}
 		return true;
 	}
+	if (was_freed)
+		hc_slot_unpack(&rec, &slot);
 	if (untracked_remove(p))
 		return true;
 	if (atomic_load(&shim_untracked_overflow))
@@ -814,6 +835,7 @@ HC_EXPORT void *realloc(void *p, size_t size)
 {
 	struct shim_thread *t;
 	struct hc_block_rec old;
+	struct hc_slot olds;
 	bool tracked = false, was_freed = false;
 	void *q;
 
@@ -852,8 +874,11 @@ HC_EXPORT void *realloc(void *p, size_t size)
 		shim_leave(t);
 		return q;
 	}
-	if (atomic_load_explicit(&shim_g.state, memory_order_acquire) == SHIM_READY)
-		tracked = shim_blocks_take(t, (uintptr_t)p, &old, &was_freed);
+	if (atomic_load_explicit(&shim_g.state, memory_order_acquire) == SHIM_READY) {
+		tracked = shim_blocks_take(t, (uintptr_t)p, &olds, &was_freed);
+		if (tracked || was_freed)
+			hc_slot_unpack(&old, &olds);
+	}
 	if (!tracked && !untracked_remove(p)) {
 		if (!atomic_load(&shim_untracked_overflow)) {
 			if (!shim_young_active()) {

@@ -97,12 +97,12 @@ static struct shim_young *young_attach(struct shim_thread *t)
 	return y;
 }
 
-bool shim_young_put_slow(struct shim_thread *t, const struct hc_block_rec *rec)
+bool shim_young_put_slow(struct shim_thread *t, const struct hc_slot *s)
 {
 	struct shim_young *y = t->young;
 	int r;
 
-	if (HC_UNLIKELY(!hc_tslot_fits(rec->addr)))
+	if (HC_UNLIKELY(!hc_tslot_fits(s->addr)))
 		return false;
 	if (!y && !(y = young_attach(t)))
 		return false;
@@ -112,7 +112,7 @@ bool shim_young_put_slow(struct shim_thread *t, const struct hc_block_rec *rec)
 	}
 	if (!shim_young_enter(t))
 		return false;
-	r = hc_youngset_put(y->set, rec, young_sink, NULL);
+	r = hc_youngset_put_slot(y->set, s, young_sink, NULL);
 	young_cache_set(t, y);	/* the set may have grown */
 	shim_young_leave(y);
 	if (r == HC_ERR_ARG)

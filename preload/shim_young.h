@@ -49,33 +49,34 @@ static inline void shim_young_leave(struct shim_young *y)
 
 /* shim_young_put when the inline insert cannot: no set yet, a bypass, a
  * full bucket, the growth check. */
-bool shim_young_put_slow(struct shim_thread *t, const struct hc_block_rec *rec);
+bool shim_young_put_slow(struct shim_thread *t, const struct hc_slot *s);
 
 /* The calling thread's own set; false when it must use the shared table
  * (no set, a quiescence running, or the block not there). Caller:
  * in_table > 0 and not re-entered from inside the records. */
-static inline bool shim_young_put(struct shim_thread *t, const struct hc_block_rec *rec)
+static inline __attribute__((always_inline)) bool
+shim_young_put(struct shim_thread *t, const struct hc_slot *s)
 {
 	struct shim_young *y = t->young;
 	struct hc_slot *b;
 
 	/* An address the shared table cannot hold (5-level paging) must not
 	 * be evicted there later: it goes the table's way now. */
-	if (HC_UNLIKELY(!y || y->bypass || !hc_tslot_fits(rec->addr)))
-		return shim_young_put_slow(t, rec);
-	b = hc_young_bucket_of(t->young_slots, t->young_bmask, rec->addr);
+	if (HC_UNLIKELY(!y || y->bypass || !hc_tslot_fits(s->addr)))
+		return shim_young_put_slow(t, s);
+	b = hc_young_bucket_of(t->young_slots, t->young_bmask, s->addr);
 	if (!shim_young_enter(t))
 		return false;
-	if (HC_LIKELY(hc_youngset_put_free_way(y->set, b, rec))) {
+	if (HC_LIKELY(hc_youngset_put_free_way(y->set, b, s))) {
 		shim_young_leave(y);
 		return true;
 	}
 	shim_young_leave(y);
-	return shim_young_put_slow(t, rec);
+	return shim_young_put_slow(t, s);
 }
 
-static inline bool shim_young_take(struct shim_thread *t, uintptr_t addr,
-				   struct hc_block_rec *out)
+static inline __attribute__((always_inline)) bool
+shim_young_take(struct shim_thread *t, uintptr_t addr, struct hc_slot *out)
 {
 	struct shim_young *y = t->young;
 	struct hc_slot *b;

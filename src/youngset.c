@@ -108,11 +108,20 @@ static int young_grow(struct hc_youngset *ys, hc_youngset_sink_fn sink, void *ar
 int hc_youngset_put(struct hc_youngset *ys, const struct hc_block_rec *rec,
 		    hc_youngset_sink_fn sink, void *arg)
 {
+	struct hc_slot s;
+
+	hc_slot_pack(&s, rec);
+	return hc_youngset_put_slot(ys, &s, sink, arg);
+}
+
+int hc_youngset_put_slot(struct hc_youngset *ys, const struct hc_slot *s,
+			 hc_youngset_sink_fn sink, void *arg)
+{
 	struct hc_slot *b;
 	unsigned j, bucket;
 	int ret = HC_OK;
 
-	if (HC_UNLIKELY(!rec->addr || (rec->addr & HC_YOUNG_FREED)))
+	if (HC_UNLIKELY(!s->addr || (s->addr & HC_YOUNG_FREED)))
 		return HC_ERR_ARG;
 	if (HC_UNLIKELY(++ys->window_puts == HC_YOUNG_WINDOW)) {
 		bool grow = ys->window_evictions > HC_YOUNG_WINDOW / 64 &&
@@ -122,7 +131,7 @@ int hc_youngset_put(struct hc_youngset *ys, const struct hc_block_rec *rec,
 		if (grow)
 			ret = young_grow(ys, sink, arg);
 	}
-	b = hc_young_bucket(ys, rec->addr);
+	b = hc_young_bucket(ys, s->addr);
 	bucket = (uint32_t)(b - ys->slots) / HC_YOUNG_WAYS;
 	j = young_free_way(b);
 	if (HC_LIKELY(j < HC_YOUNG_WAYS)) {
@@ -139,7 +148,7 @@ int hc_youngset_put(struct hc_youngset *ys, const struct hc_block_rec *rec,
 			ys->nvictims = 0;
 		}
 	}
-	hc_slot_pack(&b[j], rec);
+	b[j] = *s;
 	return ret;
 }
 
@@ -154,14 +163,14 @@ static struct hc_slot *young_victim(struct hc_youngset *ys, uintptr_t addr)
 	return NULL;
 }
 
-bool hc_youngset_take_victim(struct hc_youngset *ys, uintptr_t addr, struct hc_block_rec *out)
+bool hc_youngset_take_victim(struct hc_youngset *ys, uintptr_t addr, struct hc_slot *out)
 {
 	struct hc_slot *v = young_victim(ys, addr);
 
 	if (!v || !addr)
 		return false;
 	if (out)
-		hc_slot_unpack(out, v);
+		*out = *v;
 	*v = ys->victims[--ys->nvictims];
 	return true;
 }

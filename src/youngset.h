@@ -79,6 +79,9 @@ void hc_youngset_free(struct hc_youngset *ys);
  */
 int hc_youngset_put(struct hc_youngset *ys, const struct hc_block_rec *rec,
 		    hc_youngset_sink_fn sink, void *arg);
+/* The same with rec packed (hc_slot_pack). */
+int hc_youngset_put_slot(struct hc_youngset *ys, const struct hc_slot *s,
+			 hc_youngset_sink_fn sink, void *arg);
 
 /* The ways of bucket b that hold address v, as a bit mask. */
 static inline unsigned hc_young_match(const struct hc_slot *b, uintptr_t v)
@@ -111,33 +114,35 @@ static inline unsigned hc_young_free_ways(const struct hc_slot *b)
 }
 
 /*
- * The common insert, inline: rec into a free way of b, its bucket in ys.
- * Returns false, changing nothing, when hc_youngset_put must do it: the
- * bucket is full, the set is due its check for growing, or rec->addr is
- * one the set cannot hold.
+ * The common insert, inline: the packed record s into a free way of b, its
+ * bucket in ys. Packed by the caller, so that the hot path builds the four
+ * words once. Returns false, changing nothing, when hc_youngset_put must
+ * do it: the bucket is full, the set is due its check for growing, or
+ * s->addr is one the set cannot hold.
  */
 static inline bool hc_youngset_put_free_way(struct hc_youngset *ys, struct hc_slot *b,
-					    const struct hc_block_rec *rec)
+					    const struct hc_slot *s)
 {
 	unsigned free = hc_young_free_ways(b);
 
-	if (HC_UNLIKELY(!free || ys->window_puts + 1 >= HC_YOUNG_WINDOW || !rec->addr ||
-			(rec->addr & HC_YOUNG_FREED)))
+	if (HC_UNLIKELY(!free || ys->window_puts + 1 >= HC_YOUNG_WINDOW || !s->addr ||
+			(s->addr & HC_YOUNG_FREED)))
 		return false;
 	ys->window_puts++;
-	hc_slot_pack(&b[__builtin_ctz(free)], rec);
+	b[__builtin_ctz(free)] = *s;
 	ys->live++;
 	return true;
 }
 
 /* Takes addr's record out of the evicted ones waiting for the sink. */
-bool hc_youngset_take_victim(struct hc_youngset *ys, uintptr_t addr, struct hc_block_rec *out);
+bool hc_youngset_take_victim(struct hc_youngset *ys, uintptr_t addr, struct hc_slot *out);
 
-/* Removes addr's record, copying it to *out (may be NULL). Returns true if
- * the set had it. b is addr's bucket (hc_young_bucket), which a caller may
- * have computed early. */
+/* Removes addr's record, copying it, packed, to *out (may be NULL): a free
+ * needs two of its fields, not all seven unpacked. Returns true if the set
+ * had it. b is addr's bucket (hc_young_bucket), which a caller may have
+ * computed early. */
 static inline bool hc_youngset_take_in(struct hc_youngset *ys, struct hc_slot *b,
-				       uintptr_t addr, struct hc_block_rec *out)
+				       uintptr_t addr, struct hc_slot *out)
 {
 	unsigned m = hc_young_match(b, addr);
 
@@ -145,7 +150,7 @@ static inline bool hc_youngset_take_in(struct hc_youngset *ys, struct hc_slot *b
 		return ys->nvictims && hc_youngset_take_victim(ys, addr, out);
 	b += __builtin_ctz(m);
 	if (out)
-		hc_slot_unpack(out, b);
+		*out = *b;
 	b->addr = addr | HC_YOUNG_FREED;
 	ys->live--;
 	return true;
@@ -154,7 +159,13 @@ static inline bool hc_youngset_take_in(struct hc_youngset *ys, struct hc_slot *b
 static inline bool hc_youngset_take(struct hc_youngset *ys, uintptr_t addr,
 				    struct hc_block_rec *out)
 {
-	return hc_youngset_take_in(ys, hc_young_bucket(ys, addr), addr, out);
+	struct hc_slot s;
+
+	if (!hc_youngset_take_in(ys, hc_young_bucket(ys, addr), addr, &s))
+		return false;
+	if (out)
+		hc_slot_unpack(out, &s);
+	return true;
 }
 
 /* As hc_blocktable_update_flags, for the set's records. */
