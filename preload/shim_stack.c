@@ -38,11 +38,24 @@ struct sc_entry {
 	uint32_t nslots;	/* return-address slots to check */
 };
 
-/* Where one frame's return address lives, and what it was. */
-struct sc_slot {
-	uintptr_t off;		/* slot address - cfa0 */
-	uintptr_t ret;		/* the value it held */
-};
+/*
+ * Where one frame's return address lives, and what it was, in one word:
+ * the return address above SC_OFF_BITS, the slot's distance from cfa0 in
+ * words below. Two loads a frame to check instead of three. A frame whose
+ * slot is 1 MiB or more above cfa0, or whose return address does not fit
+ * (5-level paging), is not cached.
+ */
+typedef uint64_t sc_slot;
+#define SC_OFF_BITS 17
+#define SC_OFF_MASK ((UINT64_C(1) << SC_OFF_BITS) - 1)
+
+static inline bool sc_slot_make(uintptr_t off, uintptr_t ret, sc_slot *out)
+{
+	if ((off & 7) || off >> 3 > SC_OFF_MASK || ret >> (64 - SC_OFF_BITS))
+		return false;
+	*out = (uint64_t)ret << SC_OFF_BITS | off >> 3;
+	return true;
+}
 
 /* One allocation: the entries, then for each entry stack_depth slots. */
 struct sc_cache {
@@ -53,7 +66,7 @@ struct sc_cache {
 	uint32_t windows;		/* lookup windows seen, for growing */
 	bool bypass;
 	struct sc_entry *e;
-	struct sc_slot *slots;
+	sc_slot *slots;
 };
 
 static __thread struct sc_cache *sc_tls SHIM_TLS;
@@ -113,7 +126,7 @@ static struct sc_cache *sc_new(uint32_t nentries)
 {
 	uint32_t depth = (uint32_t)shim_g.opts.stack_depth;
 	size_t n = nentries, size = sizeof(struct sc_cache) + n * sizeof(struct sc_entry) +
-				    n * depth * sizeof(struct sc_slot);
+				    n * depth * sizeof(sc_slot);
 	struct sc_cache *c = hc_mem_calloc(1, size);
 
 	if (!c)
@@ -121,7 +134,7 @@ static struct sc_cache *sc_new(uint32_t nentries)
 	c->nentries = nentries;
 	c->depth = depth;
 	c->e = (struct sc_entry *)(c + 1);
-	c->slots = (struct sc_slot *)(c->e + n);
+	c->slots = (sc_slot *)(c->e + n);
 	for (n = 0; n < nentries; n++)
 		c->e[n].stack = HC_STACK_NONE;
 	return c;
@@ -190,7 +203,7 @@ static uint32_t sc_backtrace(void)
 static uint32_t sc_unwind_fill(struct sc_cache *c, struct sc_entry *e, uintptr_t pc1,
 			       uintptr_t cfa0)
 {
-	struct sc_slot *slot = &c->slots[(size_t)(e - c->e) * c->depth];
+	sc_slot *slot = &c->slots[(size_t)(e - c->e) * c->depth];
 	uintptr_t pcs[HC_STACK_MAX_FRAMES];
 	unw_context_t ctx;
 	unw_cursor_t cur;
@@ -222,9 +235,8 @@ static uint32_t sc_unwind_fill(struct sc_cache *c, struct sc_entry *e, uintptr_t
 		 * minus 8, and its CFA is the SP we now have. A frame whose slot
 		 * does not hold ip (a signal frame) cannot be checked. */
 		if (checkable && sp - 8 >= cfa0 &&
-		    *(const uintptr_t *)(sp - 8) == ip && e->nslots < c->depth) {
-			slot[e->nslots].off = sp - 8 - cfa0;
-			slot[e->nslots].ret = ip;
+		    *(const uintptr_t *)(sp - 8) == ip && e->nslots < c->depth &&
+		    sc_slot_make(sp - 8 - cfa0, ip, &slot[e->nslots])) {
 			e->nslots++;
 		} else {
 			checkable = false;
@@ -244,7 +256,7 @@ uint32_t shim_stack_capture(uintptr_t pc1, uintptr_t cfa0)
 {
 	struct sc_cache *c = sc_get();
 	struct sc_entry *e;
-	const struct sc_slot *slot, *end;
+	const sc_slot *slot, *end;
 	uintptr_t diff;
 	uint32_t set, w;
 
@@ -269,7 +281,8 @@ uint32_t shim_stack_capture(uintptr_t pc1, uintptr_t cfa0)
 		diff = 0;
 #pragma GCC unroll 4
 		for (; slot < end; slot++)
-			diff |= *(const uintptr_t *)(cfa0 + slot->off) ^ slot->ret;
+			diff |= ((const uintptr_t *)cfa0)[*slot & SC_OFF_MASK] ^
+				*slot >> SC_OFF_BITS;
 		if (!diff)
 			return e->stack;
 	}
