@@ -11,6 +11,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <link.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -117,7 +118,7 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *argv)
 {
 	struct module_cb_arg *arg = argv;
 	struct hc_module *m;
-	char exe[4096];
+	char *exe;
 	const char *path = info->dlpi_name ? info->dlpi_name : "";
 	uintptr_t lo = UINTPTR_MAX, hi = 0;
 	int i;
@@ -128,8 +129,13 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *argv)
 	m = &arg->mods[*arg->nmods];
 	memset(m, 0, sizeof(*m));
 	if (*arg->nmods == 0 && path[0] == 0) {
-		read_link("/proc/self/exe", exe, sizeof(exe));
-		path = exe;
+		/* From the arena, as every buffer of a snapshot: see
+		 * shim_snapshot_take. */
+		exe = hc_arena_alloc(arg->arena, PATH_MAX);
+		if (exe) {
+			read_link("/proc/self/exe", exe, PATH_MAX);
+			path = exe;
+		}
 		m->flags |= HC_MODULE_MAIN;
 	}
 	m->bias = info->dlpi_addr;
@@ -331,6 +337,12 @@ static void scan_thread(struct shim_snap *s, const struct shim_regs *regs, uintp
 	if (tp) {
 		uintptr_t lo = tp - shim_g.static_tls_size;
 
+		/* The static TLS size is glibc's upper bound (it counts the
+		 * TCB and the surplus kept for dlopen). A thread's TLS sits at
+		 * the top of its stack mapping, so that bound reaches into the
+		 * stack below it, where dead frames are: never below sp. */
+		if (sp > lo && sp < tp)
+			lo = sp;
 		scan_root(s, lo, tp + SHIM_TCB_SCAN_BYTES, HC_ROOT_TLS);
 	}
 }
@@ -339,13 +351,15 @@ static void scan_thread(struct shim_snap *s, const struct shim_regs *regs, uintp
 
 static void fill_meta(struct shim_snap *s, struct hc_snapshot *snap)
 {
-	char buf[4096];
+	char *buf = hc_arena_alloc(&s->arena, PATH_MAX);
 	size_t len = 0, i;
 	char *cmd;
 	struct timespec ts;
 
-	read_link("/proc/self/exe", buf, sizeof(buf));
-	snap->exe = arena_strdup(&s->arena, buf, strlen(buf));
+	if (buf) {
+		read_link("/proc/self/exe", buf, PATH_MAX);
+		snap->exe = arena_strdup(&s->arena, buf, strlen(buf));
+	}
 	cmd = read_whole(&s->arena, "/proc/self/cmdline", &len);
 	if (cmd && len > 0) {
 		if (len > HC_SNAPSHOT_MAX_STRING - 1)
@@ -569,13 +583,18 @@ unlock:
 	return 0;
 }
 
+/* The path being written: static, as it is used under the snapshot lock
+ * only, and a snapshot may be taken on a thread with 16 KiB of stack. */
+static char shim_snapshot_file[HC_OPTION_STRING_MAX + 16];
+
 int shim_snapshot_take(enum hc_snap_reason reason, const char *path,
 		       const struct shim_regs *regs, uintptr_t sp)
 {
 	struct shim_thread *t = shim_enter();
 	struct shim_capture c;
 	struct shim_gobject_table gobj = { NULL, 0 };
-	char file[HC_OPTION_STRING_MAX + 16];
+	char *file = shim_snapshot_file;
+	void *wbuf;
 	int rc = -1, fd, saved_errno = errno;
 
 	if (atomic_load(&shim_g.state) != SHIM_READY) {
@@ -627,13 +646,16 @@ int shim_snapshot_take(enum hc_snap_reason reason, const char *path,
 		}
 	}
 	c.snap.reason = reason;
-	fd = shim_out_open(path ? path : shim_g.output, file, sizeof(file));
+	fd = shim_out_open(path ? path : shim_g.output, file, sizeof(shim_snapshot_file));
 	if (fd < 0) {
 		saved_errno = errno;
 		shim_say_file("cannot create the snapshot", file, saved_errno);
 		goto out;
 	}
-	if (hc_snapshot_write_fd(fd, &c.snap) != HC_OK) {
+	wbuf = hc_arena_alloc(&c.s.arena, HC_SNAPSHOT_WRITE_BUF);
+	if (!wbuf || hc_snapshot_write_fd_buf(fd, &c.snap, wbuf) != HC_OK) {
+		if (!wbuf)
+			errno = ENOMEM;
 		saved_errno = errno;
 		shim_say_file("cannot write the snapshot", file, saved_errno);
 		syscall(SYS_close, fd);

@@ -27,6 +27,12 @@
  * timeout must still write somewhere that stays mapped. */
 #define SHIM_MAX_STOPPED 4096
 static struct shim_stopped shim_slots[SHIM_MAX_STOPPED];
+/* The thread list and the directory buffer are static too: a snapshot
+ * may run on a thread whose whole stack is 16 KiB (exit() called from a
+ * thread made with PTHREAD_STACK_MIN). Only one world stop runs at a time
+ * (the snapshot lock). */
+static uint32_t shim_tids[SHIM_MAX_STOPPED];
+static char shim_dents[4096];
 static struct shim_world *_Atomic shim_stopping;
 static _Atomic int shim_stop_active;
 static _Atomic uint32_t shim_release_gen;
@@ -143,7 +149,7 @@ void shim_thread_init(void)
 /* Lists the process's threads with raw getdents64: no allocation. */
 static int list_tasks(uint32_t *tids, unsigned cap, unsigned *n)
 {
-	char buf[4096];
+	char *buf = shim_dents;
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/task",
 			      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	long got;
@@ -151,7 +157,7 @@ static int list_tasks(uint32_t *tids, unsigned cap, unsigned *n)
 	*n = 0;
 	if (fd < 0)
 		return -1;
-	while ((got = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+	while ((got = syscall(SYS_getdents64, fd, buf, sizeof(shim_dents))) > 0) {
 		long off = 0;
 
 		while (off < got) {
@@ -184,6 +190,19 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* One step of waiting for other threads: yield while the wait is young
+ * (a stopping thread answers in microseconds), then sleep, so that a
+ * thread that never answers costs the timeout in sleep, not in CPU. */
+static void wait_step(unsigned *steps)
+{
+	struct timespec ts = { 0, 200000 };
+
+	if ((*steps)++ < 1000)
+		syscall(SYS_sched_yield);
+	else
+		syscall(SYS_nanosleep, &ts, NULL);
 }
 
 /* For a thread that never answered (it blocks our signal): the kernel
@@ -228,13 +247,13 @@ static uintptr_t blocked_thread_sp(uint32_t tid)
 int shim_world_stop(struct shim_world *w, struct hc_arena *arena)
 {
 	uint32_t self = (uint32_t)syscall(SYS_gettid);
-	uint32_t tids[4096];
-	unsigned n, i, round;
+	uint32_t *tids = shim_tids;
+	unsigned n, i, round, steps = 0;
 	struct sigaction sa;
 	uint64_t deadline;
 
 	memset(w, 0, sizeof(*w));
-	if (list_tasks(tids, HC_ARRAY_SIZE(tids), &n) < 0)
+	if (list_tasks(tids, HC_ARRAY_SIZE(shim_tids), &n) < 0)
 		n = 0;
 	(void)arena;
 	w->cap = SHIM_MAX_STOPPED;
@@ -251,12 +270,15 @@ int shim_world_stop(struct shim_world *w, struct hc_arena *arena)
 	}
 	atomic_store(&shim_stopping, w);
 	atomic_store(&shim_stop_active, 1);
+	/* One timeout for the whole stop: a thread that blocks our signal
+	 * must not be waited for again in each round. */
+	deadline = now_ms() + (uint64_t)shim_g.opts.stop_timeout_ms;
 	/* Threads started while we signal the others would escape; list
 	 * again until a round finds none. */
 	for (round = 0; round < 4; round++) {
 		unsigned added = 0;
 
-		if (round > 0 && list_tasks(tids, HC_ARRAY_SIZE(tids), &n) < 0)
+		if (round > 0 && list_tasks(tids, HC_ARRAY_SIZE(shim_tids), &n) < 0)
 			break;
 		for (i = 0; i < n; i++) {
 			unsigned j;
@@ -285,7 +307,6 @@ int shim_world_stop(struct shim_world *w, struct hc_arena *arena)
 			}
 			added++;
 		}
-		deadline = now_ms() + (uint64_t)shim_g.opts.stop_timeout_ms;
 		for (;;) {
 			unsigned waiting = 0;
 
@@ -293,7 +314,7 @@ int shim_world_stop(struct shim_world *w, struct hc_arena *arena)
 				waiting += atomic_load(&w->threads[i].acked) == 0;
 			if (!waiting || now_ms() >= deadline)
 				break;
-			syscall(SYS_sched_yield);
+			wait_step(&steps);
 		}
 		if (!added)
 			break;
@@ -313,7 +334,7 @@ int shim_world_stop(struct shim_world *w, struct hc_arena *arena)
 void shim_world_resume(struct shim_world *w)
 {
 	uint64_t deadline;
-	unsigned i;
+	unsigned i, steps = 0;
 
 	atomic_store(&shim_stop_active, 0);
 	atomic_fetch_add(&shim_release_gen, 1);
@@ -328,6 +349,6 @@ void shim_world_resume(struct shim_world *w)
 			inside += atomic_load(&w->threads[i].acked) == 1;
 		if (!inside || now_ms() >= deadline)
 			break;
-		syscall(SYS_sched_yield);
+		wait_step(&steps);
 	}
 }

@@ -261,6 +261,13 @@ struct hc_snapshot {
  */
 int hc_snapshot_write_fd(int fd, const struct hc_snapshot *s);
 
+/* The same with the caller's buffer of HC_SNAPSHOT_WRITE_BUF bytes:
+ * hc_snapshot_write_fd keeps it on the stack, which a thread made with
+ * PTHREAD_STACK_MIN does not have to spare. 16 KiB: a gigabyte snapshot
+ * takes tens of thousands of writes, not millions. */
+#define HC_SNAPSHOT_WRITE_BUF 16384u
+int hc_snapshot_write_fd_buf(int fd, const struct hc_snapshot *s, void *buf);
+
 /*
  * Reads and validates a snapshot file. On success *out owns all its memory
  * (release with hc_snapshot_free). On failure returns HC_ERR_IO,

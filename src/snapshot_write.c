@@ -42,9 +42,7 @@ enum {
 	HC_SECT_REFS = 10,	/* optional, after the three above */
 };
 
-/* 16 KiB: small enough for a thread's stack, large enough that a
- * gigabyte snapshot takes tens of thousands of writes, not millions. */
-#define HC_WBUF_SIZE 16384u
+#define HC_WBUF_SIZE HC_SNAPSHOT_WRITE_BUF
 
 struct hc_wbuf {
 	int fd;
@@ -52,7 +50,7 @@ struct hc_wbuf {
 	size_t n;		/* bytes buffered */
 	size_t crc_from;	/* buffered bytes from here on belong to the CRC */
 	uint32_t crc;
-	unsigned char buf[HC_WBUF_SIZE];
+	unsigned char *buf;	/* HC_WBUF_SIZE bytes, the caller's */
 };
 
 static void hc_st32(unsigned char *p, uint32_t v)
@@ -294,6 +292,13 @@ static int hc_snapshot_check(const struct hc_snapshot *s, uint32_t nstacks)
 
 int hc_snapshot_write_fd(int fd, const struct hc_snapshot *s)
 {
+	unsigned char buf[HC_WBUF_SIZE];
+
+	return hc_snapshot_write_fd_buf(fd, s, buf);
+}
+
+int hc_snapshot_write_fd_buf(int fd, const struct hc_snapshot *s, void *buf)
+{
 	struct hc_wbuf b;
 	uint32_t nstacks = s->nstacks ? s->nstacks : 1;
 	size_t exe_len = hc_str_len(s->exe), cmd_len = hc_str_len(s->cmdline);
@@ -313,6 +318,7 @@ int hc_snapshot_write_fd(int fd, const struct hc_snapshot *s)
 	b.n = 0;
 	b.crc_from = 0;
 	b.crc = 0;
+	b.buf = buf;
 
 	/* File header: its CRC covers bytes 0..51. */
 	p = hc_wbuf_room(&b, HC_FILE_HDR_SIZE);
