@@ -322,6 +322,9 @@ unsigned shim_mmap_region_count_locked(void);
  * Returns 0 or -1 with errno set. */
 int shim_snapshot_take(enum hc_snap_reason reason, const char *path,
 		       const struct shim_regs *regs, uintptr_t sp);
+/* The file the last snapshot was written to, until the next one. Caller
+ * holds shim_snapshot_lock across the take and this. */
+const char *shim_snapshot_last_file(void);
 /*
  * The collector's confirmation: captures the heap as a snapshot would and
  * sets keep[i] when objs[i] is reachable from the roots by any path.

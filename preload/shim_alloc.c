@@ -324,6 +324,15 @@ static void shim_set_output(const char *pattern)
 {
 	size_t n = 0;
 
+	/* An empty output= leaves the pattern unset, as the tool takes it:
+	 * the default, not the directory itself. Static: the options are
+	 * too big for a small stack. */
+	if (!pattern[0]) {
+		static struct hc_options defaults;
+
+		hc_options_defaults(&defaults);
+		pattern = defaults.output;
+	}
 	if (pattern[0] != '/') {
 		if (!getcwd(shim_g.output, sizeof(shim_g.output) - 2))
 			shim_g.output[0] = 0;

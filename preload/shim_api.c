@@ -3,14 +3,17 @@
  * The public API of <heapcycle.h> and the process-exit hooks: exit and
  * _exit are wrapped so that the snapshot knows the exiting thread's live
  * frames; the destructor writes the exit snapshot after the program's own
- * atexit handlers and destructors have run; dlclose keeps a record of the
- * library it unloads so that its frames can still be symbolized.
+ * atexit handlers and destructors have run, and an at_quick_exit handler
+ * after its quick_exit handlers; dlclose keeps a record of the library it
+ * unloads so that its frames can still be symbolized.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -118,6 +121,29 @@ __attribute__((destructor(101))) static void shim_destructor(void)
 	shim_snapshot_take(HC_REASON_EXIT, NULL, regs, sp);
 }
 
+/*
+ * quick_exit runs the at_quick_exit handlers and then libc's own _exit,
+ * which does not come through ours. Registered before the program can
+ * register any, this handler runs after all of its handlers, as the
+ * destructor runs after its atexit handlers; atexit handlers and
+ * destructors do not run, as at _exit, hence the reason. It runs on the
+ * thread that called quick_exit: the frames from that call up are live.
+ */
+static void shim_quick_exit_cb(void)
+{
+	struct shim_regs regs;
+	uintptr_t sp;
+
+	SHIM_CAPTURE_CALLER(&regs, &sp);
+	if (shim_claim_exit_snapshot())
+		shim_snapshot_take(HC_REASON_UNDERSCORE_EXIT, NULL, &regs, sp);
+}
+
+__attribute__((constructor)) static void shim_api_init(void)
+{
+	at_quick_exit(shim_quick_exit_cb);
+}
+
 HC_EXPORT int dlclose(void *handle)
 {
 	struct shim_thread *t = shim_enter();
@@ -136,20 +162,51 @@ HC_EXPORT int dlclose(void *handle)
 /*
  * exec replaces the image and with it the heap: what the old image never
  * freed is its leak, so it gets a snapshot of its own just before (the new
- * image writes PATH.1 and so on). If the exec fails, the process goes on and
- * still gets its snapshot at exit. vfork and posix_spawn children share
- * their parent's memory: shim_claim_exit_snapshot leaves them alone.
+ * image writes PATH.1 and so on). If the exec fails, the image was not
+ * replaced: that snapshot is removed, or the report would count its leaks
+ * twice, and the process gets its snapshot at exit. vfork and posix_spawn
+ * children share their parent's memory: shim_claim_exit_snapshot leaves
+ * them alone.
  */
-static void shim_before_exec(const struct shim_regs *regs, uintptr_t sp)
+
+/* The file of the snapshot before the exec under way ("" if none was
+ * written); only the thread that claimed the exit snapshot uses it. */
+static char shim_exec_file[HC_OPTION_STRING_MAX + 16];
+
+/* Returns true if this call claimed the exit snapshot (and took it, or
+ * tried to): only then is a failed exec this call's to undo. */
+static bool shim_before_exec(const struct shim_regs *regs, uintptr_t sp)
 {
-	if (shim_claim_exit_snapshot())
-		shim_snapshot_take(HC_REASON_EXEC, NULL, regs, sp);
+	size_t n;
+
+	if (!shim_claim_exit_snapshot())
+		return false;
+	shim_exec_file[0] = '\0';
+	/* Held across the take (recursive, in the lock order), so that the
+	 * name read after it is this snapshot's. */
+	shim_gc_lock();
+	pthread_mutex_lock(&shim_snapshot_lock);
+	if (shim_snapshot_take(HC_REASON_EXEC, NULL, regs, sp) == 0) {
+		n = strlen(shim_snapshot_last_file());
+		if (n < sizeof(shim_exec_file))
+			memcpy(shim_exec_file, shim_snapshot_last_file(), n + 1);
+	}
+	pthread_mutex_unlock(&shim_snapshot_lock);
+	shim_gc_unlock();
+	return true;
 }
 
-static void shim_exec_failed(void)
+/* errno is the failed exec's, for the program. */
+static void shim_exec_failed(bool took)
 {
-	if (shim_in_own_process())
-		atomic_store(&shim_g.exit_snapshot_done, 0);
+	int saved = errno;
+
+	if (!took)
+		return;
+	if (shim_exec_file[0])
+		syscall(SYS_unlinkat, AT_FDCWD, shim_exec_file, 0);
+	atomic_store(&shim_g.exit_snapshot_done, 0);
+	errno = saved;
 }
 
 enum shim_exec_kind { SHIM_EXECVE, SHIM_EXECVP, SHIM_EXECVPE, SHIM_FEXECVE };
@@ -168,9 +225,10 @@ static int shim_exec_run(const struct shim_exec_call *c, const struct shim_regs 
 {
 	static const char *const names[] = { "execve", "execvp", "execvpe", "fexecve" };
 	void *next = dlsym(RTLD_NEXT, names[c->kind]);
+	bool took;
 	int rc;
 
-	shim_before_exec(regs, sp);
+	took = shim_before_exec(regs, sp);
 	if (!next) {
 		errno = ENOSYS;
 		rc = -1;
@@ -183,7 +241,7 @@ static int shim_exec_run(const struct shim_exec_call *c, const struct shim_regs 
 	} else {
 		rc = ((int (*)(int, char *const[], char *const[]))next)(c->fd, c->argv, c->envp);
 	}
-	shim_exec_failed();
+	shim_exec_failed(took);
 	return rc;
 }
 

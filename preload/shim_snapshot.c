@@ -587,6 +587,11 @@ unlock:
  * only, and a snapshot may be taken on a thread with 16 KiB of stack. */
 static char shim_snapshot_file[HC_OPTION_STRING_MAX + 16];
 
+const char *shim_snapshot_last_file(void)
+{
+	return shim_snapshot_file;
+}
+
 int shim_snapshot_take(enum hc_snap_reason reason, const char *path,
 		       const struct shim_regs *regs, uintptr_t sp)
 {

@@ -137,25 +137,26 @@ out:
 }
 
 /*
- * Turns an output pattern into a glob: %p becomes '*', %% a percent sign,
- * glob's own special characters are escaped. Returns a malloc'd string or
- * NULL (no memory).
+ * Expands an output pattern as the shim does: %p becomes pid (a process
+ * id, or '*' for a glob), %% a percent sign; with glob_escape, glob's own
+ * special characters are escaped. Returns a malloc'd string or NULL (no
+ * memory).
  */
-static char *hc_run_pattern_to_glob(const char *pat)
+static char *hc_run_expand(const char *pat, const char *pid, bool glob_escape)
 {
-	char *g = malloc(2 * strlen(pat) + 1), *w = g;
+	char *g = malloc(strlen(pat) * (2 + strlen(pid)) + 1), *w = g;
 
 	if (!g)
 		return NULL;
 	for (const char *r = pat; *r; r++) {
 		if (r[0] == '%' && r[1] == 'p') {
-			*w++ = '*';
+			w = stpcpy(w, pid);
 			r++;
 		} else if (r[0] == '%' && r[1] == '%') {
 			*w++ = '%';
 			r++;
 		} else {
-			if (strchr("*?[]\\", *r))
+			if (glob_escape && strchr("*?[]\\", *r))
 				*w++ = '\\';
 			*w++ = *r;
 		}
@@ -373,22 +374,53 @@ static bool hc_run_remove_tmpdir(struct hc_run_state *st, const bool *keep)
 	return rmdir(st->tmpdir) == 0;
 }
 
-/* True if the directory of the output pattern can take new files: when
- * it cannot, the shim reports that itself and the tool adds nothing. */
-static bool hc_run_output_dir_writable(const struct hc_options *o)
+/*
+ * Why the shim could not create a snapshot at path (absolute, the pattern
+ * expanded for the program's pid), checked the way opening it goes: the
+ * path, its directory, the file name. Writes the reason, naming what is
+ * wrong, to why and returns it; returns NULL when nothing stands in the
+ * way, so that the shim was not loaded or was not asked to write.
+ */
+static const char *hc_run_why_no_file(const char *path, char *why, size_t len)
 {
-	char dir[sizeof(o->output)];
-	char *slash;
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	struct stat sb;
+	size_t dlen;
+	long name_max;
 
-	memcpy(dir, o->output, sizeof(dir));
-	slash = strrchr(dir, '/');
+	if (strlen(path) >= sizeof(dir)) {
+		snprintf(why, len, "the path is longer than %zu bytes", sizeof(dir) - 1);
+		return why;
+	}
 	if (!slash)
-		return access(".", W_OK | X_OK) == 0;
-	if (slash == dir)
-		slash[1] = 0;
-	else
-		*slash = 0;
-	return access(dir, W_OK | X_OK) == 0;
+		return NULL;
+	dlen = slash == path ? 1 : (size_t)(slash - path);
+	memcpy(dir, path, dlen);
+	dir[dlen] = '\0';
+	if (stat(dir, &sb) != 0) {
+		if (errno == ENOENT)
+			snprintf(why, len, "the directory %s does not exist", dir);
+		else
+			snprintf(why, len, "%s: %s", dir, strerror(errno));
+		return why;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(why, len, "%s is not a directory", dir);
+		return why;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		snprintf(why, len, "the directory %s is not writable: %s", dir, strerror(errno));
+		return why;
+	}
+	name_max = pathconf(dir, _PC_NAME_MAX);
+	if (name_max <= 0)
+		name_max = NAME_MAX;
+	if (strlen(slash + 1) > (size_t)name_max) {
+		snprintf(why, len, "the file name is longer than %ld bytes", name_max);
+		return why;
+	}
+	return NULL;
 }
 
 /* Makes a private directory and points the output option into it. */
@@ -499,15 +531,16 @@ out:
 }
 
 /*
- * Starts PROG and waits for it. Returns its wait status in *wstatus, or
- * -1 with *exec_errno set when it could not be started (fork or exec).
+ * Starts PROG and waits for it. Returns its pid in *child and its wait
+ * status in *wstatus, or -1 with *exec_errno set when it could not be
+ * started (fork or exec).
  * snap_sig (0: none) is the snapshot signal: passed on to PROG like
  * SIGTERM, so that it can be sent to the tool, and so that it does not
  * kill the tool (and lose the report) when it is sent to the whole
  * process group.
  */
 static int hc_run_spawn(char **prog_argv, const struct hc_run_env *env, int snap_sig,
-			int *wstatus, int *exec_errno)
+			pid_t *child, int *wstatus, int *exec_errno)
 {
 	int fwd[3] = { SIGTERM, SIGHUP, 0 };
 	static const int ign[] = { SIGINT, SIGQUIT };
@@ -568,6 +601,7 @@ static int hc_run_spawn(char **prog_argv, const struct hc_run_env *env, int snap
 	for (size_t k = 0; k < nfwd; k++)
 		sigaction(fwd[k], &sa_fwd, &old_fwd[k]);
 	hc_run_child = pid;
+	*child = pid;
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 
 	/* The pipe closes on a successful exec; an int on it is exec's errno. */
@@ -628,6 +662,47 @@ static void hc_run_note_api(const struct hc_run_state *st)
 	fputc('\n', stderr);
 }
 
+/*
+ * Says why the run left no snapshot to report, with the real reason when
+ * the file could not be created (the shim's own line is lost with
+ * quiet, and cannot say that --check fails). shim_ran: the program took
+ * snapshots while it ran, so the shim was loaded. Returns HC_OK, or
+ * HC_ERR_NOMEM with nothing printed.
+ */
+static int hc_run_say_no_snapshot(const struct hc_options *o, const char *prog,
+				  pid_t child, int wstatus, bool shim_ran)
+{
+	const char *lead = o->check && !WIFSIGNALED(wstatus) ?
+			   "no snapshot was written, so --check fails" : "no snapshot was written";
+	char pid[24], why[PATH_MAX + 128];
+	char *path;
+
+	if (!o->snapshot_at_exit) {
+		hc_tool_error("%s: snapshot_at_exit is off", lead);
+		return HC_OK;
+	}
+	if (WIFSIGNALED(wstatus)) {
+		hc_tool_error("%s: %s was killed by SIG%s", lead, prog,
+			      sigabbrev_np(WTERMSIG(wstatus)) ?
+			      sigabbrev_np(WTERMSIG(wstatus)) : "?");
+		return HC_OK;
+	}
+	snprintf(pid, sizeof(pid), "%ld", (long)child);
+	path = hc_run_expand(o->output, pid, false);
+	if (!path)
+		return HC_ERR_NOMEM;
+	if (hc_run_why_no_file(path, why, sizeof(why)))
+		hc_tool_error("%s: cannot create %s: %s", lead, path, why);
+	else if (shim_ran)
+		hc_tool_error("%s: %s took snapshots while it ran, but none at exit",
+			      lead, prog);
+	else
+		hc_tool_error("%s: %s may be statically linked or setuid, or may have "
+			      "cleared LD_PRELOAD", lead, prog);
+	free(path);
+	return HC_OK;
+}
+
 int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv)
 {
 	struct hc_run_state st = { 0 };
@@ -637,6 +712,7 @@ int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv)
 	char **prog_argv;
 	int status = HC_EXIT_USAGE;
 	int wstatus = 0, exec_errno = 0;
+	pid_t child = 0;
 	size_t nreported;
 	bool nomem = false;
 	int i = 1;
@@ -679,13 +755,14 @@ int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv)
 	}
 	if (hc_run_build_env(&st, o, &env) != HC_OK)
 		goto out;
-	st.glob_pat = hc_run_pattern_to_glob(o->output);
+	st.glob_pat = hc_run_expand(o->output, "*", true);
 	if (!st.glob_pat || (!st.tmpdir && hc_run_record_before(&st) != HC_OK)) {
 		nomem = true;
 		goto out;
 	}
 
-	if (hc_run_spawn(prog_argv, &env, o->snapshot_signal, &wstatus, &exec_errno) != 0) {
+	if (hc_run_spawn(prog_argv, &env, o->snapshot_signal, &child, &wstatus,
+			 &exec_errno) != 0) {
 		hc_tool_error("cannot run %s: %s", prog_argv[0], strerror(exec_errno));
 		status = exec_errno == ENOENT ? HC_EXIT_NOTFOUND : HC_EXIT_NOEXEC;
 		goto out;
@@ -704,20 +781,16 @@ int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv)
 	}
 	hc_run_note_api(&st);
 	nreported = res.nread;
-	if (nreported == 0 && res.nfailed == 0) {
-		if (!o->snapshot_at_exit)
-			hc_tool_error("no snapshot was written at exit (snapshot_at_exit is off)");
-		else if (WIFSIGNALED(wstatus))
-			hc_tool_error("no snapshot was written: %s was killed by SIG%s",
-				      prog_argv[0], sigabbrev_np(WTERMSIG(wstatus)) ?
-				      sigabbrev_np(WTERMSIG(wstatus)) : "?");
-		else if (hc_run_output_dir_writable(o))
-			hc_tool_error("no snapshot was written: %s may be statically linked "
-				      "or setuid, or may have cleared LD_PRELOAD", prog_argv[0]);
-		/* else the shim could not create the file and has said why. */
+	if (nreported == 0 && res.nfailed == 0 &&
+	    hc_run_say_no_snapshot(o, prog_argv[0], child, wstatus, st.nfiles > 0) != HC_OK) {
+		nomem = true;
+		goto out;
 	}
-	/* A snapshot that cannot be read cannot prove the run clean. */
-	if (o->check && (hc_tool_result_fails(&res, o) || res.nfailed))
+	/* A snapshot that cannot be read, or none at all, cannot prove the
+	 * run clean. A program killed by a signal keeps its 128 + N: that
+	 * fails the run already, and says more. */
+	if (o->check && (hc_tool_result_fails(&res, o) || res.nfailed ||
+			 (!nreported && !WIFSIGNALED(wstatus))))
 		status = o->error_exitcode;
 out:
 	if (nomem) {

@@ -129,8 +129,9 @@ bool hc_tool_want_color(int fd);
  * `heapcycle run`: argv[0] is "run". o holds the options given so far (the
  * environment's, and any before the command); output_given says whether
  * one of them was the output pattern. Returns the exit status: PROG's own,
- * 128 + signal, error_exitcode (--check), 126/127 when PROG cannot be run,
- * or HC_EXIT_USAGE on a usage or set-up error (one line printed).
+ * 128 + signal, error_exitcode (--check: a leak, or no readable snapshot to
+ * show the run clean), 126/127 when PROG cannot be run, or HC_EXIT_USAGE on
+ * a usage or set-up error (one line printed).
  */
 int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv);
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The heapcycle command's own contract, independent of leak detection:
 # --version, --help (every option of src/options.def), usage errors, the
-# exit status and untouched standard output of `heapcycle run`, the
+# exit status and untouched standard output of `heapcycle run`, what it
+# says and how --check ends when no snapshot could be written, the
 # environment it gives the program, and `heapcycle report`'s errors. TAP for
 # automake's tap-driver. Needs $HEAPCYCLE (the tool), $HEAPCYCLE_PRELOAD (the
 # shim) and $HC_SRCDIR (the source tree).
@@ -44,7 +45,7 @@ check() {
 			"stderr: $(head -c 400 "$tmp/err" 2>/dev/null)"
 	fi
 }
-echo "1..23"
+echo "1..30"
 
 # --version
 "$HEAPCYCLE" --version > "$tmp/out" 2> "$tmp/err"
@@ -121,6 +122,40 @@ printf 'from stdin\n' | "$HEAPCYCLE" run cat > "$tmp/out" 2> "$tmp/err"
 rc=$?
 check "run passes standard input through" \
 	sh -c '[ $1 -eq 0 ] && [ "$(cat "$2")" = "from stdin" ]' sh $rc "$tmp/out"
+
+# run: no snapshot could be written. One line names the file and why;
+# the program's status stands, but --check fails: nothing shows the run
+# clean.
+# no_snapshot NAME WHY RUN-OPTION...: runs `sh -c 'exit 3'` with RUN-OPTIONs,
+# then `--check` with them, and checks the status and the line of each.
+no_snapshot() {
+	case_name=$1
+	why=$2
+	shift 2
+	"$HEAPCYCLE" run "$@" -- sh -c 'exit 3' > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	check "run, $case_name: the program's status (3) and a line naming the file and why" \
+		sh -c '[ $1 -eq 3 ] && grep -q -F -e "$2" "$3"' sh $rc \
+		"heapcycle: no snapshot was written: cannot create $why" "$tmp/err"
+	"$HEAPCYCLE" run --check "$@" -- sh -c 'exit 3' > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	check "run --check, $case_name: exits 23 with a line saying --check fails and why" \
+		sh -c '[ $1 -eq 23 ] && grep -q -F -e "$2" "$3"' sh $rc \
+		"heapcycle: no snapshot was written, so --check fails: cannot create $why" "$tmp/err"
+}
+no_snapshot "missing output directory" \
+	"$tmp/nodir/x.hcs: the directory $tmp/nodir does not exist" -o "$tmp/nodir/x.hcs"
+: > "$tmp/file"
+no_snapshot "output directory is a file" \
+	"$tmp/file/x.hcs: $tmp/file is not a directory" -o "$tmp/file/x.hcs"
+long=$(printf 'j%.0s' $(seq 300))
+no_snapshot "file name too long" \
+	"$tmp/$long.hcs: the file name is longer than" -o "$tmp/$long.hcs"
+"$HEAPCYCLE" run --check --no-snapshot-at-exit -- sh -c 'exit 0' > "$tmp/out" 2> "$tmp/err"
+rc=$?
+check "run --check --no-snapshot-at-exit exits 23 and says why" \
+	sh -c '[ $1 -eq 23 ] && grep -q -F -e "$2" "$3"' sh $rc \
+	"no snapshot was written, so --check fails: snapshot_at_exit is off" "$tmp/err"
 
 # run: the environment the program gets
 env -u LD_PRELOAD -u G_SLICE "$HEAPCYCLE" run --stack-depth=17 sh -c \

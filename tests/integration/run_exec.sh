@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 # tests/programs/exec_chain.c: heapcycle follows exec. The program execs
 # itself 3 times (4 images, one pid); each image leaks one block of
-# 100 + N bytes from leak_in_image. The snapshots must be one per image
-# (snap.PID.hcs, .1, .2, .3), every one a report of that pid whose only
-# leak is its own image's block. expect.py's role= lines tell processes
+# 100 + N bytes from leak_in_image, and tries an exec that fails first. The
+# snapshots must be one per image (snap.PID.hcs, .1, .2, .3), every one a
+# report of that pid whose only leak is its own image's block: a failed
+# exec leaves none. expect.py's role= lines tell processes
 # apart by pid, which exec keeps, so this script checks with its own code.
 [ -n "$HC_SRCDIR" ] || { echo "Bail out! HC_SRCDIR is not set (run through make check)"; exit 1; }
 . "$HC_SRCDIR/tests/integration/lib.sh"
@@ -104,4 +105,13 @@ PYEOF
 cat "$d/tap"
 HC_NTESTS=$((HC_NTESTS + $(grep -c -E '^(not )?ok ' "$d/tap")))
 [ -s "$d/tap" ] || hc_ok 1 "exec_chain: the checker ran"
+
+# One image: its 100 bytes are counted once, at exit, not also at the
+# failed exec, so a budget of 100 bytes holds.
+timeout "$HC_TIMEOUT" "$HEAPCYCLE" run --check --max-leaked-bytes=100 -- "$prog" 0 \
+	>"$d/budget.out" 2>"$d/budget.err" </dev/null
+budget=$?
+hc_ok "$([ "$budget" -eq 0 ] && echo 0 || echo 1)" \
+	"exec_chain 0: --check --max-leaked-bytes=100 passes (the leak counted once)" \
+	"exit status $budget" "$(tail -n 15 "$d/budget.err")"
 hc_finish

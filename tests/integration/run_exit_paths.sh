@@ -9,4 +9,5 @@ hc_expect_program exit_paths return
 hc_expect_program exit_paths exit
 hc_expect_program exit_paths _exit
 hc_expect_program exit_paths exit-from-thread
+hc_expect_program exit_paths quick_exit
 hc_finish

@@ -3,6 +3,8 @@
  * Integration test program: execs itself argv[1] times (a countdown), each
  * image leaking one block of 100 + N bytes (N its countdown value) from
  * leak_in_image, then execing the next; the last image (N = 0) returns 0.
+ * Each image first tries an exec that fails (no such file): the image goes
+ * on, so that attempt must leave no snapshot of its own.
  * heapcycle follows exec: one snapshot per image, all with the same pid
  * (snap.PID.hcs, then .1, .2, ...), each holding only its own image's leak
  * (exec replaces the heap). Each image prints "exec_chain: image=N pid=P"
@@ -11,6 +13,7 @@
 /* Every frame and store below matters: see fork_leak.c. */
 #pragma GCC optimize("O0")
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +54,10 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	leak_in_image(100 + (size_t)n);
 	scrub_stack();
+	if (execl("/nonexistent/exec_chain", argv[0], (char *)NULL) != -1 || errno != ENOENT) {
+		perror("exec_chain: exec of a missing file");
+		return 1;
+	}
 	if (n == 0)
 		return 0;
 	snprintf(next, sizeof(next), "%ld", n - 1);
