@@ -458,6 +458,10 @@ shim_record_alloc(void *p, size_t size, enum hc_alloc_kind kind, uint8_t flags, 
 		t->seq_end = t->seq_next + SHIM_SEQ_BATCH;
 	}
 	flags |= caller >= shim_g.loader_start && caller < shim_g.loader_end ? HC_BLOCK_LOADER : 0;
+	/* The shared table keeps 40 bits of size: a block of a terabyte or
+	 * more must not be freed by a size it would get back cut short. */
+	if (HC_UNLIKELY(size > HC_TSLOT_MAX40))
+		flags |= SHIM_BLOCK_UNSIZED;
 	/* Only the outermost call unwinds: allocations made by libunwind
 	 * itself, or by code we call, are recorded without a stack. Before
 	 * our constructor (the libraries the program links run theirs first:
