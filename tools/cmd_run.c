@@ -6,7 +6,8 @@
  * would (SIGINT and SIGQUIT belong to PROG; SIGTERM, SIGHUP and the
  * snapshot signal are passed on), then finds the snapshots every process of
  * the run wrote and reports them on standard error, which leaves PROG's
- * standard output untouched.
+ * standard output untouched. The tool is the subreaper of PROG's process
+ * tree, so that it knows of the processes PROG leaves running.
  * Suppression and baseline files are read before PROG starts, so a broken
  * one costs no run.
  * The shim (preload/) writes the snapshots; cmd_report.c reads and reports
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -575,6 +577,9 @@ static int hc_run_spawn(char **prog_argv, const struct hc_run_env *env, int snap
 	 * signal cannot hit the tool in between; the child unblocks at once
 	 * and keeps the dispositions the tool was started with. */
 	sigprocmask(SIG_BLOCK, &block, &oldmask);
+	/* Orphans of PROG's tree become ours, not init's: when PROG exits,
+	 * those still running are ours to name (hc_run_note_orphans). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	pid = fork();
 	if (pid < 0) {
 		*exec_errno = errno;
@@ -703,6 +708,54 @@ static int hc_run_say_no_snapshot(const struct hc_options *o, const char *prog,
 	return HC_OK;
 }
 
+/*
+ * Processes of PROG's tree still running after PROG exited: reparented to
+ * the tool, its subreaper. Those that already exited are reaped (their
+ * snapshots are in place); the pids of the others go to pids (at most
+ * cap, *npids of them: none when the kernel does not list children).
+ * Returns how many are still running.
+ */
+static size_t hc_run_orphans(pid_t *pids, size_t cap, size_t *npids)
+{
+	char path[64];
+	FILE *f;
+	size_t n = 0;
+	long pid;
+	int ws;
+
+	*npids = 0;
+	while (waitpid(-1, &ws, WNOHANG) > 0)
+		;
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/children", (long)getpid());
+	f = fopen(path, "r");
+	if (!f) {
+		/* No children file (CONFIG_PROC_CHILDREN): only whether any. */
+		return waitpid(-1, &ws, WNOHANG) == 0;
+	}
+	while (fscanf(f, "%ld", &pid) == 1) {
+		if (n < cap)
+			pids[(*npids)++] = (pid_t)pid;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Names the processes PROG left running: their snapshots come when they
+ * exit, after this report, and where they will be written. */
+static void hc_run_note_orphans(const struct hc_options *o, const struct hc_run_state *st,
+				const char *prog, const pid_t *pids, size_t n, size_t npids)
+{
+	fflush(stdout);
+	fprintf(stderr, "heapcycle: note: %zu process%s started by %s %s still running when it "
+		"exited", n, n > 1 ? "es" : "", prog, n > 1 ? "were" : "was");
+	for (size_t k = 0; k < npids; k++)
+		fprintf(stderr, "%s%ld", k ? " " : " (pid ", (long)pids[k]);
+	fprintf(stderr, "%s%s; not in this report%s: each writes its snapshot when it "
+		"exits, to %s\n", npids ? ")" : "", npids < n ? " and more" : "",
+		o->check ? " nor in --check" : "", st->tmpdir ? st->tmpdir : o->output);
+}
+
 int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv)
 {
 	struct hc_run_state st = { 0 };
@@ -712,8 +765,8 @@ int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv)
 	char **prog_argv;
 	int status = HC_EXIT_USAGE;
 	int wstatus = 0, exec_errno = 0;
-	pid_t child = 0;
-	size_t nreported;
+	pid_t child = 0, orphans[16];
+	size_t nreported, norphans = 0, npids = 0;
 	bool nomem = false;
 	int i = 1;
 
@@ -768,6 +821,7 @@ int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv)
 		goto out;
 	}
 	status = hc_run_exit_status(wstatus);
+	norphans = hc_run_orphans(orphans, HC_ARRAY_SIZE(orphans), &npids);
 
 	if (hc_run_collect(&st) != HC_OK) {
 		nomem = true;
@@ -780,6 +834,8 @@ int hc_cmd_run(struct hc_options *o, bool output_given, int argc, char **argv)
 		goto out;
 	}
 	hc_run_note_api(&st);
+	if (norphans)
+		hc_run_note_orphans(o, &st, prog_argv[0], orphans, norphans, npids);
 	nreported = res.nread;
 	if (nreported == 0 && res.nfailed == 0 &&
 	    hc_run_say_no_snapshot(o, prog_argv[0], child, wstatus, st.nfiles > 0) != HC_OK) {
@@ -797,7 +853,8 @@ out:
 		hc_tool_error("out of memory");
 		status = HC_EXIT_USAGE;
 	}
-	if (st.tmpdir) {
+	/* Processes still running write into the private directory later. */
+	if (st.tmpdir && !norphans) {
 		bool any_api = false;
 
 		for (size_t k = 0; st.is_api && k < st.nfiles; k++)
